@@ -1,0 +1,59 @@
+"""Shared fixtures: generated data, the real FoodSeg103 sample, tool runner."""
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+SHARED_DATA = osp.normpath(osp.join(REPO, '..', 'shared', 'data'))
+
+
+def run_tool(script: str, *args, cwd=None, timeout=600, env=None):
+    """Run ``tools/<script>`` in a fresh interpreter; return CompletedProcess."""
+    full_env = dict(os.environ, PYTHONHASHSEED='0', **(env or {}))
+    return subprocess.run(
+        [sys.executable, osp.join(REPO, 'tools', script), *map(str, args)],
+        cwd=cwd or REPO, capture_output=True, text=True, timeout=timeout,
+        env=full_env)
+
+
+def write_tiny_seg_dataset(root: str, seed: int = 0) -> str:
+    """Write a 3-class 32x32 dataset (6 train / 3 test) under ``root``."""
+    rng = np.random.default_rng(seed)
+    colours = {0: (40, 40, 40), 1: (90, 160, 200), 2: (40, 20, 160)}
+    for split, count in (('train', 6), ('test', 3)):
+        os.makedirs(osp.join(root, 'img', split), exist_ok=True)
+        os.makedirs(osp.join(root, 'ann', split), exist_ok=True)
+        for i in range(count):
+            mask = np.zeros((32, 32), np.uint8)
+            x0, y0 = rng.integers(2, 12, size=2)
+            mask[:, x0:x0 + 10] = 1
+            mask[y0:y0 + 10, 20:] = 2
+            img = np.zeros((32, 32, 3), np.float64)
+            for label, colour in colours.items():
+                img[mask == label] = colour
+            img = np.clip(img + rng.normal(0, 10, img.shape), 0, 255).astype(np.uint8)
+            cv2.imwrite(osp.join(root, 'img', split, f'{i}.png'), img)
+            cv2.imwrite(osp.join(root, 'ann', split, f'{i}.png'), mask)
+    return root
+
+
+@pytest.fixture(scope='session')
+def tiny_seg_root(tmp_path_factory):
+    return write_tiny_seg_dataset(str(tmp_path_factory.mktemp('tiny_seg')))
+
+
+@pytest.fixture(scope='session')
+def foodseg_sample():
+    """The 65 real FoodSeg103 test images in ../shared (skipped when absent,
+    a failure under CI, where the sample must be present)."""
+    root = osp.join(SHARED_DATA, 'foodseg103_sample')
+    if not osp.isdir(root):
+        if os.environ.get('CI') == 'true':
+            pytest.fail(f'CI=true but the FoodSeg103 sample is missing: {root}')
+        pytest.skip(f'FoodSeg103 sample not found at {root}')
+    return root

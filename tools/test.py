@@ -1,0 +1,100 @@
+"""Test (and evaluate) a trained model: mIoU, mAcc, aAcc and the per-class table.
+
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out DIR]
+        [--show-dir DIR] [--tta] [--cfg-options KEY=VALUE ...] [--launcher ...]
+"""
+import argparse
+import os
+
+from mmengine.config import DictAction
+from mmengine.logging import print_log
+from mmengine.runner import Runner
+
+import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
+from dccd.utils import InputError, default_work_dir, exit_on_input_error, load_config
+from dccd.utils.checkpoint import check_state_dict, read_checkpoint
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Test (and evaluate) a segmentor')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='where the metrics JSON and logs go')
+    parser.add_argument(
+        '--out', help='directory to save the predicted masks (PNG) for offline evaluation')
+    parser.add_argument('--show', action='store_true', help='show prediction results')
+    parser.add_argument(
+        '--show-dir', help='directory where painted images are saved '
+        '(relative to the work dir\'s timestamp folder, as mmsegmentation)')
+    parser.add_argument('--wait-time', type=float, default=2, help='the interval of show (s)')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override settings of the config; every key must already exist')
+    parser.add_argument(
+        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
+        help='job launcher')
+    parser.add_argument('--tta', action='store_true', help='test time augmentation')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def enable_visualization(cfg, args):
+    hook = cfg.default_hooks.get('visualization')
+    if hook is None:
+        raise InputError('--show/--show-dir need default_hooks.visualization in the config')
+    hook['draw'] = True
+    if args.show:
+        hook['show'] = True
+        hook['wait_time'] = args.wait_time
+    if args.show_dir:
+        cfg.visualizer['save_dir'] = args.show_dir
+
+
+def describe_branch(cfg) -> str:
+    """Which branch of a DCCD model is evaluated, said plainly in the log."""
+    test_cfg = cfg.model.get('test_cfg') or {}
+    if cfg.model.get('text_encoder') is None:
+        return 'image only (no text branch)'
+    if test_cfg.get('branch', 'student') == 'teacher':
+        return ('teacher (image + ingredient text); ingredients come from each '
+                "sample's metainfo, by default the GT mask: an ORACLE result")
+    return 'student (image only)'
+
+
+@exit_on_input_error
+def main():
+    args = parse_args()
+    cfg = load_config(args.config, args.cfg_options)
+    cfg.launcher = args.launcher
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = default_work_dir(args.config)
+
+    ckpt = read_checkpoint(args.checkpoint)
+    if args.show or args.show_dir:
+        enable_visualization(cfg, args)
+    if args.tta:
+        if 'tta_pipeline' not in cfg or 'tta_model' not in cfg:
+            raise InputError(f'--tta: {args.config} defines no tta_pipeline / tta_model')
+        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+        cfg.tta_model.module = cfg.model
+        cfg.model = cfg.tta_model
+    if args.out is not None:
+        cfg.test_evaluator['output_dir'] = args.out
+        cfg.test_evaluator['keep_results'] = True
+
+    cfg.load_from = None  # loaded below, after the shape check
+    runner = Runner.from_cfg(cfg)
+    model = getattr(runner.model, 'module', runner.model)
+    check_state_dict(model, ckpt, args.checkpoint)
+    del ckpt
+    runner.load_checkpoint(args.checkpoint)
+    print_log(f'evaluating: {describe_branch(cfg)}', logger='current')
+    runner.test()
+
+
+if __name__ == '__main__':
+    main()

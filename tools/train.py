@@ -1,0 +1,74 @@
+"""Train a DCCD (or any mmsegmentation) model from a config.
+
+    python tools/train.py configs/foodseg103_dccd.py [--work-dir DIR] [--resume]
+        [--amp] [--cfg-options KEY=VALUE ...] [--launcher {none,pytorch,slurm,mpi}]
+"""
+import argparse
+import logging
+import os
+
+import torch
+from mmengine.config import DictAction
+from mmengine.logging import print_log
+from mmengine.runner import Runner
+
+import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
+from dccd.utils import InputError, default_work_dir, exit_on_input_error, load_config
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Train a segmentor')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument(
+        '--resume', action='store_true',
+        help='resume from the latest checkpoint in the work_dir automatically')
+    parser.add_argument(
+        '--amp', action='store_true', help='enable automatic-mixed-precision training')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override settings of the config, e.g. train_cfg.max_iters=1000; '
+        'every key must already exist in the config')
+    parser.add_argument(
+        '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
+        help='job launcher')
+    # torch.distributed.launch passes --local-rank (torch >= 2.0)
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+@exit_on_input_error
+def main():
+    args = parse_args()
+    cfg = load_config(args.config, args.cfg_options)
+    cfg.launcher = args.launcher
+    # work_dir priority: CLI > config > work_dirs/<config name>
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = default_work_dir(args.config)
+
+    if args.amp:
+        wrapper = cfg.optim_wrapper
+        if wrapper.type == 'AmpOptimWrapper':
+            print_log('AMP training is already enabled in your config.',
+                      logger='current', level=logging.WARNING)
+        elif wrapper.type != 'OptimWrapper':
+            raise InputError('--amp needs optim_wrapper.type OptimWrapper, '
+                             f'the config has {wrapper.type}')
+        else:
+            wrapper.type = 'AmpOptimWrapper'
+            if torch.cuda.is_available() and torch.cuda.is_bf16_supported():
+                wrapper.dtype = 'bfloat16'  # same range as fp32: no loss scaling
+            else:
+                wrapper.loss_scale = 'dynamic'
+    cfg.resume = args.resume
+
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+
+
+if __name__ == '__main__':
+    main()
