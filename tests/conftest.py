@@ -7,9 +7,14 @@ import sys
 import cv2
 import numpy as np
 import pytest
+from mmengine.registry import init_default_scope
+
+import dccd  # noqa: F401  (registers DCCD modules)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SHARED_DATA = osp.normpath(osp.join(REPO, '..', 'shared', 'data'))
+
+init_default_scope('mmseg')
 
 
 def run_tool(script: str, *args, cwd=None, timeout=600, env=None):

@@ -1,0 +1,3 @@
+from .diffusion_head import DeformableDiffusionHead
+
+__all__ = ['DeformableDiffusionHead']

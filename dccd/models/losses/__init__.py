@@ -1,0 +1,3 @@
+from .distill_kl_loss import DistillKLLoss
+
+__all__ = ['DistillKLLoss']

@@ -1,0 +1,3 @@
+from .multi_stage_merging import MultiStageMerging
+
+__all__ = ['MultiStageMerging']

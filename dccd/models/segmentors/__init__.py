@@ -1,0 +1,3 @@
+from .self_distill_segmentor import SelfDistillSegmentor
+
+__all__ = ['SelfDistillSegmentor']

@@ -1,0 +1,3 @@
+from .clip_text_encoder import CLIPIngredientEncoder
+
+__all__ = ['CLIPIngredientEncoder']

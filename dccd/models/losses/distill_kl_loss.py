@@ -1,0 +1,74 @@
+"""Pixel-wise distillation KL loss (Hinton et al., 2015, "Distilling the
+Knowledge in a Neural Network", Sec. 2).
+
+DCCD's self-distillation (Hou et al., 2024) pulls the student's class
+distribution at every pixel towards the teacher's:
+``T^2 * mean_pixels KL(softmax(teacher / T) || softmax(student / T))``; the
+``T^2`` keeps gradient magnitudes comparable across temperatures. Written for
+DCCD (Apache-2.0).
+"""
+from typing import Optional
+
+import torch.nn.functional as F
+from mmseg.registry import MODELS
+from torch import Tensor, nn
+
+__all__ = ['DistillKLLoss']
+
+
+@MODELS.register_module()
+class DistillKLLoss(nn.Module):
+    """KL(teacher || student) per pixel, averaged over valid pixels.
+
+    The teacher is detached: no gradient reaches it.
+
+    Args:
+        temperature: softmax temperature T (> 0).
+        loss_weight: factor on the loss.
+        loss_name: key of the loss in the loss dict; mmengine sums only keys
+            containing ``'loss'``.
+    """
+
+    def __init__(self, temperature: float = 1.0, loss_weight: float = 1.0,
+                 loss_name: str = 'loss_kl') -> None:
+        super().__init__()
+        if temperature <= 0:
+            raise ValueError(f'temperature must be > 0, got {temperature}')
+        self.temperature = temperature
+        self.loss_weight = loss_weight
+        self._loss_name = loss_name
+
+    def forward(self, student_logits: Tensor, teacher_logits: Tensor,
+                valid_mask: Optional[Tensor] = None) -> Tensor:
+        """Compute the loss.
+
+        Args:
+            student_logits: (N, K, H, W).
+            teacher_logits: (N, K, H, W).
+            valid_mask: (N, H, W) bool, pixels that count; None for all.
+
+        Returns:
+            Tensor: scalar. 0 (still attached to the student's graph) when no
+            pixel is valid.
+        """
+        if student_logits.shape != teacher_logits.shape:
+            raise ValueError('student and teacher logits differ in shape: '
+                             f'{tuple(student_logits.shape)} vs '
+                             f'{tuple(teacher_logits.shape)}')
+        t = self.temperature
+        log_p_student = F.log_softmax(student_logits.float() / t, dim=1)
+        log_p_teacher = F.log_softmax(teacher_logits.detach().float() / t, dim=1)
+        kl = (log_p_teacher.exp() * (log_p_teacher - log_p_student)).sum(dim=1)
+        if valid_mask is not None:
+            if valid_mask.shape != kl.shape:
+                raise ValueError(f'valid_mask must be {tuple(kl.shape)}, '
+                                 f'got {tuple(valid_mask.shape)}')
+            kl = kl[valid_mask.bool()]
+        if kl.numel() == 0:
+            return student_logits.sum() * 0
+        return self.loss_weight * t ** 2 * kl.mean()
+
+    @property
+    def loss_name(self) -> str:
+        """Key of this loss in the loss dict."""
+        return self._loss_name

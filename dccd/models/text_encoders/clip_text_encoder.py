@@ -1,0 +1,431 @@
+"""A frozen, cached CLIP text tower that turns ingredient lists into vectors.
+
+DCCD's text path (Hou et al. 2024, "Ingredient-guided multimodal
+self-distillation for food image segmentation"): the ingredient names of an
+image become one prompt ("a photo of wine, pork, potato, green beans"), which
+the frozen CLIP ViT-L/14 text encoder maps to one vector per image.
+
+Origin: the tower, its weights and its tokenizer are open_clip's
+(mlfoundations/open_clip, MIT licence); only the text tower is built, with the
+builder open_clip's own ``CLIP`` uses, so the vision tower is never
+instantiated. The role matches mmsegmentation's ``CLIPTextEncoder``
+(``mmseg/models/text_encoder/clip_text_encoder.py``, Apache-2.0). DCCD code,
+Apache-2.0.
+
+Weights (``pretrained``) are loaded by :meth:`CLIPIngredientEncoder.init_weights`
+(the mmengine convention: the runner calls it once when training starts; at
+test time the weights come with the DCCD checkpoint, so no CLIP file is needed
+then). The module-level helpers are shared with
+``tools/model_converters/clip_text_tower.py``.
+"""
+import contextlib
+import dataclasses
+import os
+import os.path as osp
+import warnings
+import zipfile
+from typing import Dict, List, Optional, Tuple
+
+import open_clip
+import torch
+from mmengine.logging import print_log
+from mmengine.model import BaseModule
+from mmseg.registry import MODELS
+from open_clip.model import _build_text_tower
+from torch import Tensor, nn
+
+from dccd.utils.errors import InputError, one_line_error
+
+__all__ = [
+    'CLIPIngredientEncoder', 'text_tower_config', 'resolve_quick_gelu',
+    'build_text_tower', 'resolve_weights_file', 'read_text_tower_weights'
+]
+
+CONVERTER = 'tools/model_converters/clip_text_tower.py'
+# top-level entries of a TorchScript archive (OpenAI's original CLIP files)
+_TORCHSCRIPT_RECORD = 'constants.pkl'
+# open_clip's CustomTextCLIP keeps the text tower under this prefix
+_CUSTOM_TEXT_PREFIX = 'text.'
+
+
+# --------------------------------------------------------------------------
+# configuration
+# --------------------------------------------------------------------------
+def text_tower_config(model_name: str,
+                      text_cfg: Optional[dict] = None,
+                      embed_dim: Optional[int] = None) -> Tuple[dict, int, dict]:
+    """open_clip's config of ``model_name`` with ``text_cfg`` overrides merged in.
+
+    Args:
+        model_name: an open_clip model name ('ViT-L-14') or 'local-dir:DIR'.
+        text_cfg: keys of open_clip's ``CLIPTextCfg`` that replace the model's.
+        embed_dim: output size of the text projection; None keeps the model's.
+
+    Returns:
+        (merged text_cfg, embed_dim, the model's full open_clip config)
+    """
+    model_cfg = open_clip.get_model_config(model_name)
+    if model_cfg is None:
+        raise InputError(f"unknown open_clip model '{model_name}' for the CLIP text "
+                         'encoder (see open_clip.list_models())')
+    known = {field.name for field in dataclasses.fields(open_clip.CLIPTextCfg)}
+    unknown = sorted(set(text_cfg or {}) - known)
+    if unknown:
+        raise InputError(f'CLIP text encoder text_cfg: unknown key(s) {unknown}; '
+                         'valid keys are the fields of open_clip.CLIPTextCfg')
+    merged = {**model_cfg['text_cfg'], **(text_cfg or {})}
+    merged.setdefault('context_length', open_clip.CLIPTextCfg.context_length)
+    return merged, int(embed_dim or model_cfg['embed_dim']), model_cfg
+
+
+def _is_path_like(name: str) -> bool:
+    return '/' in name or os.sep in name or bool(osp.splitext(name)[1])
+
+
+def resolve_quick_gelu(model_name: str, pretrained: Optional[str],
+                       model_cfg: dict, quick_gelu: Optional[bool] = None) -> bool:
+    """QuickGELU or GELU: explicit value, else the pretrained tag's, else the model's.
+
+    OpenAI's weights were trained with QuickGELU
+    (``get_pretrained_cfg('ViT-L-14', 'openai')['quick_gelu']`` is True); a
+    local weights file says nothing, so set ``quick_gelu`` explicitly for it.
+    """
+    if quick_gelu is not None:
+        return bool(quick_gelu)
+    if pretrained and not osp.isfile(pretrained) and not _is_path_like(pretrained):
+        tag_cfg = open_clip.get_pretrained_cfg(model_name, pretrained)
+        if 'quick_gelu' in tag_cfg:
+            return bool(tag_cfg['quick_gelu'])
+    return bool(model_cfg.get('quick_gelu', False))
+
+
+def build_text_tower(embed_dim: int, text_cfg: dict, quick_gelu: bool) -> nn.Module:
+    """open_clip's text tower alone (a ``TextTransformer``), randomly initialised.
+
+    ``open_clip.create_model`` always builds the 300M-parameter vision tower
+    too, so the tower is built with the function open_clip's ``CLIP`` and
+    ``CustomTextCLIP`` call for their own text tower: identical modules, key
+    names and initialisation, without re-implementing the transformer.
+    """
+    return _build_text_tower(embed_dim, text_cfg, quick_gelu=quick_gelu)
+
+
+# --------------------------------------------------------------------------
+# weights
+# --------------------------------------------------------------------------
+def _offline_hint(model_name: str, tag: str, quick_gelu: bool) -> str:
+    settings = 'model.text_encoder.pretrained=text_tower.pth'
+    if quick_gelu:
+        settings += ' model.text_encoder.quick_gelu=True'
+    return (f'run `python {CONVERTER} {tag} text_tower.pth --model {model_name}` '
+            'on a machine with internet (or on a downloaded open_clip checkpoint) '
+            f'and set {settings}')
+
+
+def _fetch_tag(model_name: str, tag: str) -> str:
+    """Download the checkpoint of an open_clip pretrained tag; return its path."""
+    tag_cfg = open_clip.get_pretrained_cfg(model_name, tag)
+    if not tag_cfg:
+        known = ', '.join(open_clip.list_pretrained_tags_by_model(model_name)) or 'none'
+        raise InputError(
+            f"CLIP text weights '{tag}' for {model_name} could not be fetched: not an "
+            f'open_clip pretrained tag of {model_name} (known: {known}); give one of '
+            'those tags or a local weights file')
+    hint = _offline_hint(model_name, tag, bool(tag_cfg.get('quick_gelu', False)))
+    try:
+        path = open_clip.download_pretrained(tag_cfg)
+    except Exception as exc:  # no network, no HF hub, a checksum error, ...
+        reason = one_line_error(exc)[:160]
+        raise InputError(f"CLIP text weights '{tag}' for {model_name} could not be "
+                         f'fetched ({reason}); {hint}') from exc
+    if not path or not osp.isfile(path):
+        raise InputError(f"CLIP text weights '{tag}' for {model_name} could not be "
+                         f'fetched; {hint}')
+    return path
+
+
+def resolve_weights_file(pretrained: str, model_name: str) -> str:
+    """The local file for ``pretrained``: an existing file, or a downloaded tag.
+
+    Args:
+        pretrained: a file path, or an open_clip pretrained tag ('openai').
+        model_name: the open_clip model the tag belongs to.
+    """
+    if osp.isfile(pretrained):
+        return pretrained
+    if _is_path_like(pretrained):
+        raise InputError(f'CLIP text weights not found: {pretrained}')
+    return _fetch_tag(model_name, pretrained)
+
+
+def _is_torchscript(path: str) -> bool:
+    if not zipfile.is_zipfile(path):
+        return False
+    with zipfile.ZipFile(path) as archive:
+        return any(name.split('/', 1)[-1] == _TORCHSCRIPT_RECORD
+                   for name in archive.namelist())
+
+
+def _read_file(path: str) -> object:
+    """Load a checkpoint file without running pickled code."""
+    if path.endswith('.safetensors'):
+        from safetensors.torch import load_file
+        return load_file(path, device='cpu')
+    if _is_torchscript(path):
+        # OpenAI's original release (the 'openai' tag's URL) is a TorchScript
+        # archive; torch refuses it under weights_only, open_clip jit-loads it
+        with warnings.catch_warnings():  # torch.jit's deprecation: not the user's
+            warnings.simplefilter('ignore', FutureWarning)
+            return torch.jit.load(path, map_location='cpu').state_dict()
+    return torch.load(path, map_location='cpu', weights_only=True)
+
+
+def _unwrap(checkpoint: object, path: str) -> Tuple[Dict[str, Tensor], dict]:
+    """(state dict, meta) of a bare or ``{'state_dict': ...}``-wrapped checkpoint."""
+    meta = {}
+    if isinstance(checkpoint, dict) and isinstance(checkpoint.get('state_dict'), dict):
+        meta = checkpoint.get('meta') if isinstance(checkpoint.get('meta'), dict) else {}
+        checkpoint = checkpoint['state_dict']
+    if not isinstance(checkpoint, dict) or not checkpoint:
+        raise InputError(f'{path}: not a state dict of CLIP weights')
+    state_dict = {k: v for k, v in checkpoint.items() if isinstance(v, Tensor)}
+    if all(k.startswith('module.') for k in state_dict):  # saved from DDP
+        state_dict = {k[len('module.'):]: v for k, v in state_dict.items()}
+    return state_dict, meta
+
+
+def _select_tower_keys(state_dict: Dict[str, Tensor],
+                       names: List[str]) -> Dict[str, Tensor]:
+    """The entries of a CLIP / CustomTextCLIP / text-only state dict that belong
+    to a text tower whose top-level children and parameters are ``names``."""
+    at_root = any(k.split('.', 1)[0] in names for k in state_dict)
+    prefix = '' if at_root else _CUSTOM_TEXT_PREFIX
+    return {k[len(prefix):]: v for k, v in state_dict.items()
+            if k.startswith(prefix) and k[len(prefix):].split('.', 1)[0] in names}
+
+
+def _check_tower_keys(found: Dict[str, Tensor], reference: Dict[str, Tensor],
+                      path: str, model_name: str) -> None:
+    """Strict match of keys and shapes; InputError naming the file otherwise."""
+    missing = [k for k in reference if k not in found]
+    if missing:
+        raise InputError(f'{path}: not a CLIP text tower of {model_name}: '
+                         f'{len(missing)} key(s) missing, e.g. {missing[:3]}')
+    unexpected = [k for k in found if k not in reference]
+    if unexpected:
+        raise InputError(f'{path}: not a CLIP text tower of {model_name}: '
+                         f'unexpected key(s) {unexpected[:3]}')
+    for key, ref in reference.items():
+        if found[key].shape != ref.shape:
+            raise InputError(
+                f'{path}: {key} has shape {tuple(found[key].shape)} but the '
+                f'{model_name} text tower needs {tuple(ref.shape)}')
+
+
+def read_text_tower_weights(pretrained: str, model_name: str,
+                            reference: nn.Module) -> Tuple[Dict[str, Tensor], dict, str]:
+    """Read the text-tower weights of ``pretrained`` in ``reference``'s layout.
+
+    Accepts a text-only file from the converter, a full open_clip ``CLIP``
+    checkpoint (its ``visual.*``, ``logit_scale`` are dropped), a
+    ``CustomTextCLIP`` one (keys under ``text.``), each bare or wrapped as
+    ``{'state_dict': ...}``; or an open_clip pretrained tag, downloaded.
+
+    Args:
+        pretrained: a file path or a pretrained tag.
+        model_name: the open_clip model name (for tags and messages).
+        reference: a text tower (may live on the meta device) giving the
+            expected keys and shapes.
+
+    Returns:
+        (state dict, the file's meta dict or {}, the file path)
+    """
+    path = resolve_weights_file(pretrained, model_name)
+    try:
+        checkpoint = _read_file(path)
+    except Exception as exc:  # corrupt file, pickled objects, unknown format
+        raise InputError(f'cannot read CLIP text weights {path}: '
+                         f'{one_line_error(exc)[:160]}') from exc
+    state_dict, meta = _unwrap(checkpoint, path)
+    ref = reference.state_dict()
+    names = sorted({k.split('.', 1)[0] for k in ref})
+    found = _select_tower_keys(state_dict, names)
+    _check_tower_keys(found, ref, path, model_name)
+    return found, meta, path
+
+
+# --------------------------------------------------------------------------
+# the module
+# --------------------------------------------------------------------------
+@MODELS.register_module()
+class CLIPIngredientEncoder(BaseModule):
+    """Ingredient lists -> one CLIP text embedding per image.
+
+    Each image's ingredient names (in the caller's order, by class id) are
+    joined into ``template.format(separator.join(names))``; an image without
+    ingredients gets ``template.format(empty_ingredients)`` ("a photo of
+    food"). The feature is what open_clip's ``encode_text`` returns: the
+    end-of-text token after ``ln_final``, projected, NOT normalised.
+
+    Weights: ``pretrained=None`` keeps open_clip's random initialisation (toy
+    and tests). Otherwise the weights are loaded by :meth:`init_weights`, not
+    by the constructor: mmengine's runner calls it once at the start of
+    training, and at test time the DCCD checkpoint brings the tower's weights,
+    so no CLIP file is needed. Call ``init_weights()`` yourself to use a
+    freshly built encoder with its pretrained weights.
+
+    Frozen (default): the tower has no trainable parameter, stays in eval mode
+    under ``train()``, runs without autograd, and (``cache=True``) each
+    prompt's embedding is computed once and kept on the CPU in float32 (a
+    plain dict, not in the state dict; one entry per distinct ingredient
+    list). The cache is cleared by ``init_weights`` and ``load_state_dict``.
+
+    Args:
+        model_name (str): open_clip model whose text tower is built
+            ('ViT-L-14', or 'local-dir:DIR' holding an open_clip_config.json).
+        pretrained (str, optional): weights file (text-only from
+            ``tools/model_converters/clip_text_tower.py``, a full open_clip
+            CLIP or CustomTextCLIP checkpoint, .pth/.bin/.safetensors) or an
+            open_clip pretrained tag ('openai', downloaded; needs internet).
+        quick_gelu (bool, optional): QuickGELU activations (OpenAI weights need
+            them). None: the tag's setting when ``pretrained`` is a tag, else
+            the model config's, else False.
+        text_cfg (dict, optional): overrides of the model's text config, e.g.
+            ``dict(width=64, heads=2, layers=2, context_length=32)``.
+        embed_dim (int, optional): output size; None keeps the model's.
+        frozen (bool): freeze the tower (the paper's setting).
+        template (str): prompt template with one ``{}``.
+        separator (str): joins the ingredient names.
+        empty_ingredients (str): fills the template for an empty list.
+        cache (bool): cache embeddings per prompt (only when frozen).
+        init_cfg (dict, optional): mmengine init config.
+    """
+
+    def __init__(self,
+                 model_name: str = 'ViT-L-14',
+                 pretrained: Optional[str] = None,
+                 quick_gelu: Optional[bool] = None,
+                 text_cfg: Optional[dict] = None,
+                 embed_dim: Optional[int] = None,
+                 frozen: bool = True,
+                 template: str = 'a photo of {}',
+                 separator: str = ', ',
+                 empty_ingredients: str = 'food',
+                 cache: bool = True,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if pretrained is not None and not isinstance(pretrained, str):
+            raise InputError('CLIP text encoder: pretrained must be a file path or '
+                             f'an open_clip tag, got {pretrained!r}')
+        if template.count('{}') != 1:
+            raise InputError("CLIP text encoder: template must contain one '{}', "
+                             f'got {template!r}')
+        tower_cfg, embed_dim, model_cfg = text_tower_config(model_name, text_cfg, embed_dim)
+        self.model_name = model_name
+        self.pretrained = pretrained
+        self.quick_gelu = resolve_quick_gelu(model_name, pretrained, model_cfg, quick_gelu)
+        self.context_length = int(tower_cfg['context_length'])
+        self.template, self.separator = template, separator
+        self.empty_ingredients = empty_ingredients
+        self.frozen = frozen
+        self.use_cache = bool(cache and frozen)
+        self._output_dim = embed_dim
+        self._cache: Dict[str, Tensor] = {}
+        self.tower = build_text_tower(embed_dim, tower_cfg, self.quick_gelu)
+        self.tokenizer = open_clip.get_tokenizer(
+            model_name, context_length=self.context_length)
+        if frozen:
+            self.tower.lock()  # open_clip's lock_text_tower: requires_grad off
+            self.tower.eval()
+
+    @property
+    def output_dim(self) -> int:
+        """Size D of one embedding (768 for ViT-L-14)."""
+        return self._output_dim
+
+    # ---- prompts --------------------------------------------------------
+    def build_prompt(self, names: List[str]) -> str:
+        """``['wine', 'pork']`` -> 'a photo of wine, pork'; ``[]`` -> 'a photo of food'."""
+        if isinstance(names, str):
+            raise TypeError(f'expected a list of ingredient names, got the string {names!r}')
+        return self.template.format(self.separator.join(names) if names
+                                    else self.empty_ingredients)
+
+    # ---- encoding -------------------------------------------------------
+    def forward(self, ingredients: List[List[str]]) -> Tensor:
+        """One embedding per image.
+
+        Args:
+            ingredients: B lists of ingredient names.
+
+        Returns:
+            Tensor: (B, D) on the tower's device and dtype.
+        """
+        return self.encode_prompts([self.build_prompt(names) for names in ingredients])
+
+    def encode_prompts(self, prompts: List[str]) -> Tensor:
+        """Embed B prompt strings: (B, D) on the tower's device and dtype."""
+        if not self.use_cache:
+            return self._encode(prompts)
+        missing = [p for p in dict.fromkeys(prompts) if p not in self._cache]
+        if missing:
+            for prompt, feature in zip(missing, self._encode(missing)):
+                self._cache[prompt] = feature.detach().to('cpu', torch.float32)
+        ref = self._reference_param()
+        if not prompts:
+            return ref.new_zeros((0, self.output_dim))
+        stacked = torch.stack([self._cache[p] for p in prompts])
+        return stacked.to(device=ref.device, dtype=ref.dtype)
+
+    def _encode(self, prompts: List[str]) -> Tensor:
+        """Run the tower on B prompts: (B, D)."""
+        ref = self._reference_param()
+        if not prompts:
+            return ref.new_zeros((0, self.output_dim))
+        tokens = self.tokenizer(prompts).to(ref.device)  # (B, context_length)
+        grad = torch.no_grad() if self.frozen else contextlib.nullcontext()
+        with grad:
+            return self.tower(tokens)
+
+    def _reference_param(self) -> Tensor:
+        return next(self.tower.parameters())
+
+    # ---- state ----------------------------------------------------------
+    def train(self, mode: bool = True) -> 'CLIPIngredientEncoder':
+        """Switch train/eval mode; a frozen tower always stays in eval mode."""
+        super().train(mode)
+        if self.frozen:
+            self.tower.eval()
+        return self
+
+    def init_weights(self) -> None:
+        """Apply ``init_cfg`` and load ``pretrained`` (once), then clear the cache."""
+        first_time = not self.is_init
+        super().init_weights()
+        if first_time and self.pretrained is not None:
+            state_dict, meta, path = read_text_tower_weights(
+                self.pretrained, self.model_name, self.tower)
+            self._check_meta(meta, path)
+            self.tower.load_state_dict(state_dict)  # keys and shapes checked
+            print_log(f'loaded CLIP text weights of {self.model_name} from {path}',
+                      logger='current')
+        self._cache.clear()
+
+    def _check_meta(self, meta: dict, path: str) -> None:
+        """Refuse a converted file whose recorded activation differs from ours."""
+        recorded = meta.get('quick_gelu')
+        if isinstance(recorded, bool) and recorded != self.quick_gelu:
+            raise InputError(
+                f'{path} holds weights trained with quick_gelu={recorded} but the '
+                f'CLIP text encoder is built with quick_gelu={self.quick_gelu}; set '
+                f'model.text_encoder.quick_gelu={recorded}')
+
+    def _load_from_state_dict(self, *args, **kwargs) -> None:
+        # any (partial) load may change the tower's weights: drop the cache
+        self._cache.clear()
+        super()._load_from_state_dict(*args, **kwargs)
+
+    def extra_repr(self) -> str:
+        return (f'model_name={self.model_name!r}, pretrained={self.pretrained!r}, '
+                f'quick_gelu={self.quick_gelu}, frozen={self.frozen}, '
+                f'cache={self.use_cache}, template={self.template!r}')
