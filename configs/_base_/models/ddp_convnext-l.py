@@ -1,0 +1,76 @@
+# DDP (Ji et al., ICCV 2023) with a ConvNeXt-L backbone, as DDP's
+# ddp_convnext_l_4x4_512x1024_160k_cityscapes config: ImageNet-22k ConvNeXt-L
+# (drop path 0.4) -> FPN (256 each) -> multi-stage merging (1/4, 256) ->
+# 6-layer time-conditioned deformable-attention diffusion decoder, 3 DDIM
+# steps, bit scale 0.01, and an auxiliary FCN head (weight 0.4) on the merged
+# feature. The DCCD paper's Eq. 6 leaves the auxiliary loss out; DDP trains
+# with it and so do all our rows.
+#
+# Weights: the backbone's `checkpoint` is a timm tag (downloaded when online)
+# or a local file; see README "Pretrained weights offline".
+norm_cfg = dict(type='SyncBN', requires_grad=True)
+data_preprocessor = dict(
+    type='SegDataPreProcessor',
+    mean=[123.675, 116.28, 103.53],
+    std=[58.395, 57.12, 57.375],
+    bgr_to_rgb=True,
+    pad_val=0,
+    seg_pad_val=255)
+model = dict(
+    type='SelfDistillSegmentor',
+    data_preprocessor=data_preprocessor,
+    backbone=dict(
+        type='TimmConvNeXt',
+        arch='convnext_large',
+        out_indices=(0, 1, 2, 3),
+        drop_path_rate=0.4,
+        with_cp=False,
+        init_cfg=dict(type='Pretrained', checkpoint='convnext_large.fb_in22k')),
+    neck=[
+        dict(
+            type='FPN',
+            in_channels=[192, 384, 768, 1536],
+            out_channels=256,
+            num_outs=4,
+            norm_cfg=dict(type='GN', num_groups=32),
+            act_cfg=None),
+        dict(
+            type='MultiStageMerging',
+            in_channels=[256, 256, 256, 256],
+            out_channels=256,
+            kernel_size=1,
+            norm_cfg=dict(type='GN', num_groups=32),
+            act_cfg=None),
+    ],
+    decode_head=dict(
+        type='DeformableDiffusionHead',
+        in_channels=256,
+        channels=256,
+        num_layers=6,
+        num_heads=8,
+        num_points=4,
+        ffn_channels=1024,
+        bit_scale=0.01,
+        with_cp=False,
+        num_classes=104,
+        dropout_ratio=0.0,
+        norm_cfg=norm_cfg,
+        align_corners=False,
+        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
+    auxiliary_head=dict(
+        type='FCNHead',
+        in_channels=256,
+        in_index=0,
+        channels=256,
+        num_convs=1,
+        concat_input=False,
+        dropout_ratio=0.1,
+        num_classes=104,
+        norm_cfg=norm_cfg,
+        align_corners=False,
+        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=0.4)),
+    sample_range=(0.0, 0.999),
+    time_difference=1,
+    train_cfg=dict(),
+    # branch: by default the image-only student (the teacher for DCC configs)
+    test_cfg=dict(mode='whole', steps=3, seed=0))

@@ -1,0 +1,67 @@
+"""FoodSeg103: 103 food classes plus background, 7,118 images.
+
+Dataset: Wu et al., "A Large-Scale Benchmark for Food Image Segmentation",
+ACM MM 2021, released under Apache-2.0 by LARC-CMU-SMU/FoodSeg103-Benchmark-v1.
+Class names (id = position) follow the release's category_id file; this module
+is written for DCCD (Apache-2.0).
+
+Layout (the official release, 4,983 train / 2,135 test images)::
+
+    data/FoodSeg103/Images/img_dir/{train,test}/<id>.jpg
+    data/FoodSeg103/Images/ann_dir/{train,test}/<id>.png
+
+Check a copy with ``python tools/dataset_converters/foodseg103.py --check
+data/FoodSeg103``.
+"""
+from mmseg.registry import DATASETS
+
+from .checked_seg_dataset import CheckedSegDataset
+from .palette import food_palette
+
+__all__ = ['FOODSEG103_CLASSES', 'FoodSeg103Dataset']
+
+FOODSEG103_CLASSES = (
+    'background', 'candy', 'egg tart', 'french fries', 'chocolate', 'biscuit',
+    'popcorn', 'pudding', 'ice cream', 'cheese butter', 'cake', 'wine',
+    'milkshake', 'coffee', 'juice', 'milk', 'tea', 'almond', 'red beans',
+    'cashew', 'dried cranberries', 'soy', 'walnut', 'peanut', 'egg', 'apple',
+    'date', 'apricot', 'avocado', 'banana', 'strawberry', 'cherry',
+    'blueberry', 'raspberry', 'mango', 'olives', 'peach', 'lemon', 'pear',
+    'fig', 'pineapple', 'grape', 'kiwi', 'melon', 'orange', 'watermelon',
+    'steak', 'pork', 'chicken duck', 'sausage', 'fried meat', 'lamb', 'sauce',
+    'crab', 'fish', 'shellfish', 'shrimp', 'soup', 'bread', 'corn', 'hamburg',
+    'pizza', 'hanamaki baozi', 'wonton dumplings', 'pasta', 'noodles', 'rice',
+    'pie', 'tofu', 'eggplant', 'potato', 'garlic', 'cauliflower', 'tomato',
+    'kelp', 'seaweed', 'spring onion', 'rape', 'ginger', 'okra', 'lettuce',
+    'pumpkin', 'cucumber', 'white radish', 'carrot', 'asparagus',
+    'bamboo shoots', 'broccoli', 'celery stick', 'cilantro mint', 'snow peas',
+    'cabbage', 'bean sprouts', 'onion', 'pepper', 'green beans',
+    'French beans', 'king oyster mushroom', 'shiitake', 'enoki mushroom',
+    'oyster mushroom', 'white button mushroom', 'salad', 'other ingredients',
+)
+
+
+@DATASETS.register_module()
+class FoodSeg103Dataset(CheckedSegDataset):
+    """FoodSeg103 semantic segmentation.
+
+    Label convention: masks are single-channel PNGs whose pixel value is the
+    class id, 0 = background, 1..103 = foods (103 = "other ingredients"), so
+    there are 104 classes and ``reduce_zero_label=False``: background is a
+    class that is trained and evaluated. 255 would be ignored (the release has
+    none). Images are ``.jpg``, masks ``.png`` of the same name and size.
+
+    Args:
+        img_suffix: image file ending. Defaults to '.jpg'.
+        seg_map_suffix: mask file ending. Defaults to '.png'.
+        **kwargs: the rest of mmseg's ``BaseSegDataset`` arguments, e.g.
+            ``data_root='data/FoodSeg103'`` and ``data_prefix=dict(
+            img_path='Images/img_dir/train', seg_map_path='Images/ann_dir/train')``.
+    """
+    METAINFO = dict(classes=FOODSEG103_CLASSES,
+                    palette=food_palette(len(FOODSEG103_CLASSES)))
+
+    def __init__(self, img_suffix: str = '.jpg', seg_map_suffix: str = '.png',
+                 **kwargs) -> None:
+        super().__init__(img_suffix=img_suffix, seg_map_suffix=seg_map_suffix,
+                         reduce_zero_label=False, **kwargs)

@@ -1,0 +1,99 @@
+"""UEC-FoodPIX Complete: 101 food classes, "others", "beverage" and background.
+
+Dataset: Okamoto and Yanai, "UEC-FoodPIX Complete: A Large-scale Food Image
+Segmentation Dataset", ICPR 2021 workshops (MADiMa); non-commercial research
+use, see the release's terms. Class names (id = position) follow the
+release's category file, trailing spaces removed; this module is written for
+DCCD (Apache-2.0).
+
+Release layout (9,000 train / 1,000 test pairs)::
+
+    data/UECFoodPIXCOMPLETE/{train,test}/img/<id>.jpg
+    data/UECFoodPIXCOMPLETE/{train,test}/mask/<id>.png   RGB, class id = red
+
+Run once, before training::
+
+    python tools/dataset_converters/uecfoodpix.py data/UECFoodPIXCOMPLETE
+
+It writes ``{train,test}/mask_id/<id>.png`` (one channel, pixel = class id,
+width/height fixed where the release swapped them), which
+:class:`UECFoodPIXDataset` loads by default. To train on the raw RGB masks
+instead, point ``seg_map_path`` at ``{split}/mask`` and add
+``dict(type='SegMapFromRedChannel')`` right after ``LoadAnnotations``.
+"""
+from mmseg.registry import DATASETS
+
+from .checked_seg_dataset import CheckedSegDataset
+from .palette import food_palette
+
+__all__ = ['UECFOODPIX_CLASSES', 'UECFoodPIXDataset']
+
+UECFOODPIX_CLASSES = (
+    'background', 'rice', 'eels on rice', 'pilaf', "chicken-'n'-egg on rice",
+    'pork cutlet on rice', 'beef curry', 'sushi', 'chicken rice',
+    'fried rice', 'tempura bowl', 'bibimbap', 'toast', 'croissant',
+    'roll bread', 'raisin bread', 'chip butty', 'hamburger', 'pizza',
+    'sandwiches', 'udon noodle', 'tempura udon', 'soba noodle',
+    'ramen noodle', 'beef noodle', 'tensin noodle', 'fried noodle',
+    'spaghetti', 'Japanese-style pancake', 'takoyaki', 'gratin',
+    'sauteed vegetables', 'croquette', 'grilled eggplant', 'sauteed spinach',
+    'vegetable tempura', 'miso soup', 'potage', 'sausage', 'oden', 'omelet',
+    'ganmodoki', 'jiaozi', 'stew', 'teriyaki grilled fish', 'fried fish',
+    'grilled salmon', 'salmon meuniere', 'sashimi', 'grilled pacific saury',
+    'sukiyaki', 'sweet and sour pork', 'lightly roasted fish',
+    'steamed egg hotchpotch', 'tempura', 'fried chicken', 'sirloin cutlet',
+    'nanbanzuke', 'boiled fish', 'seasoned beef with potatoes',
+    'hambarg steak', 'beef steak', 'dried fish', 'ginger pork saute',
+    'spicy chili-flavored tofu', 'yakitori', 'cabbage roll', 'rolled omelet',
+    'egg sunny-side up', 'fermented soybeans', 'cold tofu', 'egg roll',
+    'chilled noodle', 'stir-fried beef and peppers', 'simmered pork',
+    'boiled chicken and vegetables', 'sashimi bowl', 'sushi bowl',
+    'fish-shaped pancake with bean jam', 'shrimp with chill source',
+    'roast chicken', 'steamed meat dumpling', 'omelet with fried rice',
+    'cutlet curry', 'spaghetti meat sauce', 'fried shrimp', 'potato salad',
+    'green salad', 'macaroni salad', 'Japanese tofu and vegetable chowder',
+    'pork miso soup', 'chinese soup', 'beef bowl',
+    'kinpira-style sauteed burdock', 'rice ball', 'pizza toast',
+    'dipping noodles', 'hot dog', 'french fries', 'mixed rice',
+    'goya chanpuru', 'others', 'beverage',
+)
+
+CONVERT_COMMAND = 'python tools/dataset_converters/uecfoodpix.py'
+
+
+@DATASETS.register_module()
+class UECFoodPIXDataset(CheckedSegDataset):
+    """UEC-FoodPIX Complete semantic segmentation.
+
+    Label convention: 103 classes, 0 = background, 1..100 = foods,
+    101 = others, 102 = beverage; ``reduce_zero_label=False`` (background is
+    trained and evaluated); 255 is ignored. By default masks are the
+    converter's single-channel ``{split}/mask_id/<id>.png`` (pixel = class id);
+    the release's RGB masks carry the id in the red channel (see the module
+    docstring). Images are ``.jpg``, masks ``.png`` of the same name.
+
+    Args:
+        img_suffix: image file ending. Defaults to '.jpg'.
+        seg_map_suffix: mask file ending. Defaults to '.png'.
+        **kwargs: the rest of mmseg's ``BaseSegDataset`` arguments, e.g.
+            ``data_root='data/UECFoodPIXCOMPLETE'`` and ``data_prefix=dict(
+            img_path='train/img', seg_map_path='train/mask_id')``.
+    """
+    METAINFO = dict(classes=UECFOODPIX_CLASSES,
+                    palette=food_palette(len(UECFOODPIX_CLASSES)))
+
+    def __init__(self, img_suffix: str = '.jpg', seg_map_suffix: str = '.png',
+                 **kwargs) -> None:
+        super().__init__(img_suffix=img_suffix, seg_map_suffix=seg_map_suffix,
+                         reduce_zero_label=False, **kwargs)
+
+    def missing_dir_hint(self, path: str) -> str:
+        """Point at the converter when its output folder is missing.
+
+        Args:
+            path: the missing folder.
+        """
+        if path.rstrip('/\\').endswith('mask_id') and self.data_root:
+            return (f'; write the single-channel masks first: '
+                    f'{CONVERT_COMMAND} {self.data_root}')
+        return ''
