@@ -62,3 +62,36 @@ def foodseg_sample():
             pytest.fail(f'CI=true but the FoodSeg103 sample is missing: {root}')
         pytest.skip(f'FoodSeg103 sample not found at {root}')
     return root
+
+
+MICRO_TOY_CONFIG = osp.join(REPO, 'tests', 'configs', 'micro_toy_dccd.py')
+
+
+def toy_data_options(root: str) -> list:
+    """--cfg-options that point every dataloader of a toy config at ``root``."""
+    return ['--cfg-options'] + [
+        f'{loader}.dataset.data_root={root}'
+        for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')]
+
+
+@pytest.fixture(scope='session')
+def toy_root(tmp_path_factory):
+    """A small toy-food dataset: 64x64, 16 train / 8 test images."""
+    from dccd.datasets import generate_toy_food
+    root = str(tmp_path_factory.mktemp('toy_food') / 'toy_food')
+    generate_toy_food(root, seed=0, num_train=16, num_test=8, size=64)
+    return root
+
+
+@pytest.fixture(scope='session')
+def toy_checkpoint(toy_root, tmp_path_factory):
+    """Train tests/configs/micro_toy_dccd.py for 6 iterations (shared by all
+    tests that need a trained DCCD checkpoint). Returns (config, checkpoint,
+    work_dir)."""
+    work_dir = str(tmp_path_factory.mktemp('toy_train'))
+    result = run_tool('train.py', MICRO_TOY_CONFIG, '--work-dir', work_dir,
+                      *toy_data_options(toy_root))
+    assert result.returncode == 0, result.stderr[-3000:]
+    ckpt = osp.join(work_dir, 'iter_6.pth')
+    assert osp.isfile(ckpt)
+    return MICRO_TOY_CONFIG, ckpt, work_dir

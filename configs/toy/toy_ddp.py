@@ -36,7 +36,7 @@ model = dict(
         loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=0.4)),
     class_names='ToyFoodDataset',
     train_cfg=dict(),
-    test_cfg=dict(mode='whole', steps=3, seed=0))
+    test_cfg=dict(mode='whole', branch=None, steps=3, seed=0))
 
 meta_keys = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape', 'pad_shape',
              'scale_factor', 'flip', 'flip_direction', 'reduce_zero_label',

@@ -30,4 +30,4 @@ model = dict(
     distill_loss=dict(type='DistillKLLoss', temperature=1.0, loss_weight=1.0),
     class_names=('background', 'rice', 'egg', 'peach', 'mango'),
     train_cfg=dict(),
-    test_cfg=dict(mode='whole', steps=3, seed=0))
+    test_cfg=dict(mode='whole', branch=None, steps=3, seed=0))

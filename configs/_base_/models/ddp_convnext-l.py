@@ -72,5 +72,5 @@ model = dict(
     sample_range=(0.0, 0.999),
     time_difference=1,
     train_cfg=dict(),
-    # branch: by default the image-only student (the teacher for DCC configs)
-    test_cfg=dict(mode='whole', steps=3, seed=0))
+    # branch None: the image-only student, or the teacher for DCC configs
+    test_cfg=dict(mode='whole', branch=None, steps=3, seed=0))

@@ -70,8 +70,8 @@ class SelfDistillSegmentor(EncoderDecoder):
             Default: (0, 0.999) (DDP).
         time_difference (float): DDIM look-ahead. Default: 1 (DDP).
         train_cfg, test_cfg: ``test_cfg`` keys besides mmseg's ``mode``:
-            ``branch`` ('student' | 'teacher'; default: the image-only
-            student, or the teacher for DCC), ``steps`` (DDIM steps, default
+            ``branch`` ('student' | 'teacher'; None or absent: the
+            image-only student, or the teacher for DCC), ``steps`` (DDIM steps, default
             3) and ``seed`` (added to each image's noise seed, default 0).
     """
 
@@ -136,7 +136,8 @@ class SelfDistillSegmentor(EncoderDecoder):
     def _complete_test_cfg(self, test_cfg) -> dict:
         test_cfg = dict(test_cfg or {})
         test_cfg.setdefault('mode', 'whole')
-        test_cfg.setdefault('branch', 'teacher' if self.mode == 'dcc' else 'student')
+        if test_cfg.get('branch') is None:
+            test_cfg['branch'] = 'teacher' if self.mode == 'dcc' else 'student'
         test_cfg.setdefault('steps', 3)
         test_cfg.setdefault('seed', 0)
         if test_cfg['branch'] not in BRANCHES:

@@ -1,0 +1,17 @@
+# DDP-FPN + CLIP on UEC-FoodPIX: the image's ingredient list, as the prompt
+# "a photo of <names sorted by class id, joined by ', '>", is encoded by the
+# frozen CLIP ViT-L/14 text tower (OpenAI weights), mapped 768 -> 256 and
+# ADDED to every pixel of the image feature. Trained and tested as the
+# teacher; test-time ingredients come from the GT mask (an oracle).
+# Paper ablation (Table 3), "+CLIP"; also Table 4's "add" row.
+_base_ = './uecfoodpix_ddp-nofpn.py'
+model = dict(
+    text_encoder=dict(
+        type='CLIPIngredientEncoder',
+        model_name='ViT-L-14',
+        pretrained='openai',  # or a local file, see README
+        quick_gelu=True,  # OpenAI's CLIP uses QuickGELU
+        frozen=True,
+        template='a photo of {}',
+        separator=', '),
+    text_fusion=dict(type='TextFusion', text_dims=768, channels=256, mode='add'))
