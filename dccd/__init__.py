@@ -14,7 +14,7 @@ from . import compat
 
 compat.apply()
 
-from . import datasets, engine, models  # noqa: E402,F401  (registers modules)
+from . import datasets, engine, evaluation, models  # noqa: E402,F401  (registers)
 from .utils import InputError  # noqa: E402
 from .version import __version__  # noqa: E402
 

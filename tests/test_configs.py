@@ -1,0 +1,191 @@
+"""Every config in configs/ builds, and each ablation changes only its switch.
+
+Paper-size models are too slow to build for every config on CPU, so the
+build test swaps in small parts with the same interfaces (a stub backbone with
+ConvNeXt-L's channels, a 1-layer text tower with CLIP's 768-d output, one
+decoder layer); one test builds the real ConvNeXt-L DCCD model once and
+checks its parameter counts.
+"""
+import copy
+import glob
+import os.path as osp
+
+import pytest
+import torch
+import torch.nn as nn
+from mmcv.transforms import Compose
+from mmengine.config import Config
+from mmseg.registry import MODELS
+
+from conftest import REPO
+
+CONFIG_DIR = osp.join(REPO, 'configs')
+PAPER_CONFIGS = sorted(glob.glob(osp.join(CONFIG_DIR, '*.py')))
+TOY_CONFIGS = sorted(glob.glob(osp.join(CONFIG_DIR, 'toy', '*.py')))
+
+
+@MODELS.register_module()
+class StubConvNeXtL(nn.Module):
+    """Test stand-in for ConvNeXt-L: a strided conv per stage, same channels."""
+
+    def __init__(self, channels=(192, 384, 768, 1536), **kwargs):
+        super().__init__()
+        self.stages = nn.ModuleList()
+        in_ch = 3
+        for i, ch in enumerate(channels):
+            self.stages.append(nn.Conv2d(in_ch, ch, 4 if i == 0 else 2, 4 if i == 0 else 2))
+            in_ch = ch
+
+    def forward(self, x):
+        outs = []
+        for stage in self.stages:
+            x = stage(x)
+            outs.append(x)
+        return tuple(outs)
+
+
+def shrink(model_cfg):
+    """Small parts with the same interfaces, random init, no downloads."""
+    cfg = copy.deepcopy(model_cfg)
+    if cfg.backbone.type == 'TimmConvNeXt' and cfg.backbone.arch == 'convnext_large':
+        cfg.backbone = dict(type='StubConvNeXtL')
+    else:
+        cfg.backbone.init_cfg = None
+    cfg.decode_head.num_layers = 1
+    if cfg.get('text_encoder'):
+        cfg.text_encoder.pretrained = None
+        cfg.text_encoder.text_cfg = dict(width=32, heads=2, layers=1, context_length=32)
+    if cfg.get('norm_cfg') is None:
+        for head in ('decode_head', 'auxiliary_head'):
+            cfg[head].norm_cfg = dict(type='BN', requires_grad=True)
+    return cfg
+
+
+def _flatten(node, prefix=''):
+    if isinstance(node, dict):
+        items = {}
+        for key, value in node.items():
+            items.update(_flatten(value, f'{prefix}{key}.'))
+        return items
+    if isinstance(node, (list, tuple)) and node and isinstance(node[0], dict):
+        items = {}
+        for i, value in enumerate(node):
+            items.update(_flatten(value, f'{prefix}{i}.'))
+        return items
+    return {prefix[:-1]: node}
+
+
+def model_diff(child: str, parent: str) -> set:
+    a = _flatten(Config.fromfile(osp.join(CONFIG_DIR, child)).model.to_dict())
+    b = _flatten(Config.fromfile(osp.join(CONFIG_DIR, parent)).model.to_dict())
+    return {k for k in a.keys() | b.keys() if a.get(k, '<absent>') != b.get(k, '<absent>')}
+
+
+def test_every_paper_row_has_a_config():
+    names = {osp.basename(p)[:-3] for p in PAPER_CONFIGS}
+    for dataset in ('foodseg103', 'uecfoodpix'):
+        for variant in ('ddp', 'ddp-nofpn', 'ddp-nofpn_clip', 'ddp-nofpn_cbam',
+                        'ddp-nofpn_clip-concat', 'dcc', 'dccd'):
+            assert f'{dataset}_{variant}' in names
+    assert {osp.basename(p) for p in TOY_CONFIGS} == {'toy_ddp.py', 'toy_dcc.py', 'toy_dccd.py'}
+
+
+@pytest.mark.parametrize('dataset', ['foodseg103', 'uecfoodpix'])
+def test_ablations_change_only_their_switch(dataset):
+    def diff(child, parent):
+        return model_diff(f'{dataset}_{child}.py', f'{dataset}_{parent}.py')
+
+    nofpn = diff('ddp-nofpn', 'ddp')
+    assert nofpn and all(k.startswith('neck.') for k in nofpn)
+    clip = diff('ddp-nofpn_clip', 'ddp-nofpn')
+    assert clip and all(k.startswith(('text_encoder.', 'text_fusion.')) for k in clip)
+    assert diff('ddp-nofpn_cbam', 'ddp-nofpn') == {
+        'neck.1.type', 'neck.1.in_channels', 'neck.1.reduction', 'neck.1.spatial_kernel'}
+    assert diff('ddp-nofpn_clip-concat', 'ddp-nofpn_clip') == {'text_fusion.mode'}
+    assert diff('dcc', 'ddp-nofpn_clip') == diff('ddp-nofpn_cbam', 'ddp-nofpn')
+    assert diff('dccd', 'dcc') == {'distill_loss.type', 'distill_loss.temperature',
+                                   'distill_loss.loss_weight'}
+    # everything outside the model (data, schedule, runtime) is shared
+    base = Config.fromfile(osp.join(CONFIG_DIR, f'{dataset}_ddp.py'))
+    for variant in ('ddp-nofpn', 'ddp-nofpn_clip', 'dcc', 'dccd'):
+        cfg = Config.fromfile(osp.join(CONFIG_DIR, f'{dataset}_{variant}.py'))
+        assert set(cfg.keys()) == set(base.keys())
+        for key in cfg.keys():
+            if key != 'model':
+                assert cfg[key] == base[key], (variant, key)
+
+
+def test_toy_configs_differ_only_in_the_text_branch():
+    assert all(k.startswith(('text_encoder.', 'text_fusion.'))
+               for k in model_diff('toy/toy_dcc.py', 'toy/toy_ddp.py'))
+    assert model_diff('toy/toy_dccd.py', 'toy/toy_dcc.py') == {
+        'distill_loss.type', 'distill_loss.temperature', 'distill_loss.loss_weight'}
+
+
+def _batch(num_classes, size=64):
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+    inputs, samples = [], []
+    for i in range(2):
+        inputs.append(torch.randint(0, 256, (3, size, size), dtype=torch.uint8))
+        mask = torch.zeros(1, size, size, dtype=torch.long)
+        mask[:, size // 2:] = i + 1
+        sample = SegDataSample(gt_sem_seg=PixelData(data=mask))
+        sample.set_metainfo(dict(img_path=f'{i}.jpg', ori_shape=(size, size),
+                                 img_shape=(size, size), pad_shape=(size, size),
+                                 ingredients=[i + 1]))
+        samples.append(sample)
+    return dict(inputs=inputs, data_samples=samples)
+
+
+@pytest.mark.parametrize('path', PAPER_CONFIGS + TOY_CONFIGS,
+                         ids=lambda p: osp.relpath(p, CONFIG_DIR))
+def test_config_builds_model_and_pipelines(path):
+    cfg = Config.fromfile(path)
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        Compose(cfg[loader].dataset.pipeline)
+    model_cfg = shrink(cfg.model)
+    model_cfg.data_preprocessor.size = (64, 64)
+    torch.manual_seed(0)
+    model = MODELS.build(model_cfg)
+    num_classes = model.decode_head.num_classes
+    model.train()
+    losses = model(**model.data_preprocessor(_batch(num_classes), True), mode='loss')
+    assert all(torch.isfinite(v).all() for v in losses.values())
+    expected = {'ddp': {'loss_ce_student'}, 'dcc': {'loss_ce_teacher'},
+                'dccd': {'loss_ce_teacher', 'loss_ce_student', 'loss_kl'}}[model.mode]
+    assert {k for k in losses if 'loss' in k and not k.startswith('aux')} == expected
+    assert 'aux.loss_ce' in losses  # DDP's auxiliary head in every row
+
+
+def test_foodseg103_pipelines_on_a_real_sample(foodseg_sample):
+    cfg = Config.fromfile(osp.join(CONFIG_DIR, 'foodseg103_dccd.py'))
+    name = sorted(glob.glob(osp.join(foodseg_sample, 'images', '*.jpg')))[0]
+    stem = osp.splitext(osp.basename(name))[0]
+    info = dict(img_path=name, seg_map_path=osp.join(foodseg_sample, 'masks', stem + '.png'),
+                reduce_zero_label=False, seg_fields=[])
+    import numpy as np
+    import cv2
+    mask = cv2.imread(info['seg_map_path'], cv2.IMREAD_UNCHANGED)
+    expected = sorted(int(i) for i in np.unique(mask) if i not in (0, 255))
+    for loader in ('train_dataloader', 'test_dataloader'):
+        out = Compose(cfg[loader].dataset.pipeline)(copy.deepcopy(info))
+        assert out['data_samples'].metainfo['ingredients'] == expected
+    train_out = Compose(cfg.train_dataloader.dataset.pipeline)(copy.deepcopy(info))
+    assert train_out['inputs'].shape[1:] == (512, 1024)  # the crop
+
+
+def test_full_convnext_l_dccd_parameter_counts():
+    cfg = Config.fromfile(osp.join(CONFIG_DIR, 'foodseg103_dccd.py'))
+    cfg.model.backbone.init_cfg = None
+    cfg.model.text_encoder.pretrained = None
+    model = MODELS.build(cfg.model)
+    counts = model.parameter_counts()
+    print({k: f'{v / 1e6:.2f}M' for k, v in counts.items()})
+    assert counts['backbone'] == pytest.approx(196.2e6, rel=0.01)
+    assert counts['text_encoder'] == pytest.approx(123.65e6, rel=0.01)
+    assert all(not p.requires_grad for p in model.text_encoder.parameters())
+    assert counts['text_fusion'] == 768 * 256 + 256
+    assert 5e6 < counts['decode_head'] < 15e6
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    assert trainable == sum(counts.values()) - counts['text_encoder']
