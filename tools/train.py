@@ -6,6 +6,8 @@
 import argparse
 import logging
 import os
+import os.path as osp
+import sys
 
 import torch
 from mmengine.config import DictAction
@@ -13,6 +15,7 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
+from dccd.engine import NonFiniteLossError, setup_cpu_dist, teardown_dist
 from dccd.utils import InputError, default_work_dir, exit_on_input_error, load_config
 
 
@@ -37,6 +40,20 @@ def parse_args():
     args = parser.parse_args()
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
+
+
+def check_checkpoint_paths(cfg, resume: bool) -> None:
+    """Fail now, in one line, on a local ``load_from`` or resume target that
+    is missing (mmengine would fail after building everything)."""
+    load_from = cfg.get('load_from')
+    if load_from and '://' not in load_from and not osp.isfile(load_from):
+        raise InputError(f'load_from checkpoint not found: {load_from}')
+    latest = osp.join(cfg.work_dir, 'last_checkpoint')
+    if resume and not load_from and osp.isfile(latest):
+        with open(latest) as f:
+            target = f.read().strip()
+        if not osp.isfile(target):
+            raise InputError(f"--resume: {latest} names '{target}', which does not exist")
 
 
 @exit_on_input_error
@@ -65,9 +82,17 @@ def main():
             else:
                 wrapper.loss_scale = 'dynamic'
     cfg.resume = args.resume
+    check_checkpoint_paths(cfg, args.resume)
 
+    setup_cpu_dist(cfg, args.launcher)  # torchrun without CUDA: gloo
     runner = Runner.from_cfg(cfg)
-    runner.train()
+    try:
+        runner.train()
+    except NonFiniteLossError as exc:  # logged by NonFiniteLossHook
+        if runner.rank == 0:
+            print(f'error: {exc}', file=sys.stderr)
+        sys.exit(1)
+    teardown_dist()
 
 
 if __name__ == '__main__':

@@ -14,3 +14,13 @@ load_from = None
 resume = False
 randomness = dict(seed=0)
 tta_model = dict(type='SegTTAModel')
+# Reliability (dccd/engine/hooks): exact resume (random states in every
+# checkpoint), stop at the first NaN/inf loss, and in multi-process runs
+# validate with rank 0's BN statistics (those the checkpoint holds). Leaf
+# configs set default_hooks.checkpoint to AtomicCheckpointHook (complete
+# files only, last_checkpoint always names one).
+custom_hooks = [
+    dict(type='RandomStateHook'),
+    dict(type='NonFiniteLossHook'),
+    dict(type='BroadcastBuffersHook'),
+]
