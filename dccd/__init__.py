@@ -14,7 +14,8 @@ from . import compat
 
 compat.apply()
 
-from . import datasets, engine, evaluation, models  # noqa: E402,F401  (registers)
+from . import (datasets, engine, evaluation, models,  # noqa: E402,F401  (registers)
+               visualization)
 from .utils import InputError  # noqa: E402
 from .version import __version__  # noqa: E402
 

@@ -7,13 +7,17 @@ Ids are sorted ascending, background and the ignore label excluded: the paper's
 prompt "wine, pork, potato, green beans" is FoodSeg103 ids ``[11, 47, 70, 95]``.
 :class:`~dccd.datasets.transforms.ExtractIngredients` computes the ids in a data
 pipeline; the model turns them into names with :func:`ingredient_names` and the
-dataset's ``metainfo['classes']``.
+dataset's ``metainfo['classes']``. :func:`ingredient_shares` measures how
+much of a (predicted) mask each ingredient covers, for the inference tools.
 """
-from typing import List, Optional, Sequence
+from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
-__all__ = ['present_ids', 'ingredient_ids', 'ingredient_names']
+__all__ = [
+    'present_ids', 'ingredient_ids', 'ingredient_names', 'background_index',
+    'IngredientShare', 'ingredient_shares'
+]
 
 
 def present_ids(seg_map: np.ndarray) -> List[int]:
@@ -69,3 +73,67 @@ def ingredient_names(ids: Sequence[int], classes: Sequence[str]) -> List[str]:
                 f'ingredient id {i} is outside the {len(classes)} classes')
         names.append(classes[int(i)])
     return names
+
+
+def background_index(classes: Sequence[str]) -> Optional[int]:
+    """0 if class 0 is named 'background' (every DCCD dataset), else None."""
+    return 0 if len(classes) and str(classes[0]).strip().lower() == 'background' else None
+
+
+class IngredientShare(NamedTuple):
+    """How much of a mask one ingredient covers.
+
+    Attributes:
+        class_id: the class id.
+        name: the class name.
+        pixels: its pixel count.
+        percent_of_image: ``100 * pixels / (H * W)``.
+        percent_of_food: ``100 * pixels / food pixels``, where the food
+            pixels are all pixels that are not background.
+    """
+    class_id: int
+    name: str
+    pixels: int
+    percent_of_image: float
+    percent_of_food: float
+
+
+def ingredient_shares(mask: np.ndarray, classes: Sequence[str],
+                      background: Optional[int] = 0
+                      ) -> Tuple[List[IngredientShare], float]:
+    """Pixel share of every ingredient in a label mask.
+
+    Definitions, for a mask of H x W pixels: the *food area* is every pixel
+    whose label is not ``background`` (the whole image when ``background``
+    is None). Then, exactly (before any rounding)::
+
+        background % of image + sum(percent_of_image over ingredients) = 100
+        sum(percent_of_food over ingredients) = 100   (if the food area > 0)
+
+    Args:
+        mask: (H, W) integer class ids, all ``< len(classes)``.
+        classes: class names indexed by id.
+        background: the background id, or None when every class is a food.
+
+    Returns:
+        tuple: the ingredients present (background excluded), largest first
+        (ties by class id), and the background's percent of the image
+        (0.0 when ``background`` is None).
+    """
+    mask = np.asarray(mask)
+    if mask.ndim != 2 or mask.size == 0:
+        raise ValueError(f'ingredient_shares needs a non-empty (H, W) mask, got {mask.shape}')
+    if mask.min() < 0 or mask.max() >= len(classes):
+        raise ValueError(f'mask labels must be in [0, {len(classes)}), '
+                         f'got [{mask.min()}, {mask.max()}]')
+    counts = np.bincount(mask.ravel().astype(np.int64), minlength=len(classes))
+    total = int(mask.size)
+    background_pixels = int(counts[background]) if background is not None else 0
+    food = total - background_pixels
+    shares = [
+        IngredientShare(int(i), str(classes[i]), int(counts[i]),
+                        100.0 * float(counts[i]) / total, 100.0 * float(counts[i]) / food)
+        for i in np.flatnonzero(counts) if i != background
+    ]
+    shares.sort(key=lambda s: (-s.pixels, s.class_id))
+    return shares, 100.0 * background_pixels / total

@@ -1,0 +1,404 @@
+"""Segment food photos with a trained DCCD checkpoint, from Python.
+
+Written for DCCD (Apache-2.0), in the spirit of mmsegmentation's
+``mmseg.apis.init_model`` / ``inference_model`` (``mmseg/apis/inference.py``,
+Apache-2.0): the config's test pipeline without its annotation transforms,
+then ``model.test_step``. DCCD adds the choice of branch (Hou et al. 2024,
+"Ingredient-guided multimodal self-distillation for food image
+segmentation")::
+
+    from dccd.apis import init_segmentor, segment_food
+    model = init_segmentor('configs/foodseg103_dccd.py', 'dccd.pth', device='cuda')
+    result = segment_food(model, 'lunch.jpg')                       # student
+    result = segment_food(model, 'lunch.jpg', ['rice', 'Egg'])      # teacher
+    result.mask          # (H, W) int64 class ids at the photo's size
+    result.shares[0]     # the largest ingredient: name, % of image, % of food
+
+Which branch runs:
+
+- ``ingredients=None`` (default): the image-only **student**, the model DCCD
+  is tested as. A DCC model (trained as the teacher only) has no trained
+  image-only branch: it needs ``ingredients``.
+- ``ingredients=[...]``: the **teacher**, told the user's ingredient list.
+  Names are matched to the model's classes case-insensitively (spaces
+  stripped, inner runs of spaces collapsed); duplicates are dropped and the
+  list is put in class-id order, as the training prompts were. An unknown
+  name (or 'background') is an :class:`~dccd.utils.InputError` that lists the
+  closest class names. An empty list runs the teacher with the text
+  encoder's generic prompt for an image without ingredients, "a photo of
+  food". A model without a text encoder (DDP) cannot run the teacher.
+
+DDIM sampling is seeded per image (``test_cfg.seed`` and the file name), so
+the same photo gives the same mask on every call. ``test_cfg`` is changed
+only for the duration of a call.
+"""
+import contextlib
+import copy
+import dataclasses
+import difflib
+import os.path as osp
+import re
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.dataset import Compose
+from mmengine.registry import init_default_scope
+from mmengine.runner import load_state_dict
+from mmseg.registry import DATASETS, MODELS
+from mmseg.structures import SegDataSample
+
+from ..datasets.ingredients import (IngredientShare, background_index,
+                                    ingredient_shares)
+from ..datasets.palette import food_palette
+from ..utils import InputError, load_config
+from ..utils.checkpoint import check_state_dict, read_checkpoint
+
+__all__ = [
+    'FoodSegResult', 'init_segmentor', 'segment_food', 'match_ingredients',
+    'select_branch', 'build_inference_pipeline'
+]
+
+#: Pipeline steps that need a ground-truth mask; inference drops them.
+ANNOTATION_TRANSFORMS = ('LoadAnnotations', 'ExtractIngredients', 'SegMapFromRedChannel')
+_FILE_LOADERS = ('LoadImageFromFile', 'LoadCheckedImageFromFile')
+
+
+@dataclasses.dataclass
+class FoodSegResult:
+    """What :func:`segment_food` found in one photo.
+
+    Attributes:
+        mask: (H, W) int64 class ids at the photo's original size.
+        classes: class names indexed by id.
+        shares: the ingredients present (background excluded), largest
+            first; ``percent_of_food`` sums to 100 over them (when any food
+            is found), and ``percent_of_image`` plus ``background_percent``
+            sums to 100 (:func:`~dccd.datasets.ingredient_shares`).
+        background_percent: percent of the image labelled background.
+        branch: 'student' (image only) or 'teacher' (image + ingredients).
+        steps: DDIM steps used.
+        ingredients: the teacher's ingredient list as class names, in
+            class-id order ([] = generic prompt); None for the student.
+        image_path: the photo's path (None for an array).
+        logits: (num_classes, H, W) float32 logits at the photo's size, when
+            asked for (``return_logits=True``); else None.
+    """
+    mask: np.ndarray
+    classes: List[str]
+    shares: List[IngredientShare]
+    background_percent: float
+    branch: str
+    steps: int
+    ingredients: Optional[List[str]]
+    image_path: Optional[str] = None
+    logits: Optional[np.ndarray] = None
+
+    def to_dict(self, digits: int = 4) -> dict:
+        """JSON-ready summary (no mask, no logits); percents rounded to ``digits``."""
+        height, width = self.mask.shape
+        return dict(
+            image=self.image_path, height=int(height), width=int(width),
+            branch=self.branch, steps=int(self.steps),
+            ingredients_given=self.ingredients,
+            background_percent_of_image=round(self.background_percent, digits),
+            shares=[dict(class_id=s.class_id, name=s.name, pixels=s.pixels,
+                         percent_of_image=round(s.percent_of_image, digits),
+                         percent_of_food=round(s.percent_of_food, digits))
+                    for s in self.shares])
+
+
+# --------------------------------------------------------------------------
+# model
+# --------------------------------------------------------------------------
+def _check_device(device: str) -> torch.device:
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise InputError(f"device '{device}' is not a torch device (use cpu or cuda)") from exc
+    if dev.type == 'cuda' and not torch.cuda.is_available():
+        raise InputError(f"device '{device}': CUDA is not available on this machine "
+                         '(use --device cpu)')
+    return dev
+
+
+def _no_pretrained(cfg: Config) -> None:
+    """Weights come from the checkpoint: never fetch backbone/CLIP weights."""
+    model = cfg.model
+    model.pretrained = None
+    model.train_cfg = None
+    for part in ('backbone', 'neck', 'decode_head', 'auxiliary_head'):
+        if isinstance(model.get(part), dict) and 'init_cfg' in model[part]:
+            model[part].init_cfg = None
+    if isinstance(model.get('text_encoder'), dict):
+        model.text_encoder.pretrained = None
+
+
+def _dataset_meta(model: torch.nn.Module, cfg: Config, ckpt: Optional[dict]) -> dict:
+    """Classes and palette: the checkpoint's, else the model's class names,
+    else the test dataset type's METAINFO."""
+    meta = (ckpt or {}).get('meta') or {}
+    classes = palette = None
+    if isinstance(meta.get('dataset_meta'), dict):
+        classes = meta['dataset_meta'].get('classes')
+        palette = meta['dataset_meta'].get('palette')
+    if classes is None:
+        classes = getattr(model, 'class_names', None)
+    if classes is None:
+        dataset_type = cfg.get('test_dataloader', {}).get('dataset', {}).get('type')
+        dataset = DATASETS.get(dataset_type) if isinstance(dataset_type, str) else None
+        if dataset is not None and 'classes' in getattr(dataset, 'METAINFO', {}):
+            classes = dataset.METAINFO['classes']
+            palette = dataset.METAINFO.get('palette')
+    num_classes = model.decode_head.num_classes
+    if classes is None or len(classes) != num_classes:
+        classes = [f'class {i}' for i in range(num_classes)]
+    if palette is None or len(palette) != len(classes):
+        palette = food_palette(len(classes))
+    return dict(classes=list(classes), palette=[list(c) for c in palette])
+
+
+def init_segmentor(config: Union[str, Path, Config],
+                   checkpoint: Optional[str] = None,
+                   device: str = 'cpu',
+                   cfg_options: Optional[dict] = None) -> torch.nn.Module:
+    """Build a segmentor from a config and load a trained checkpoint.
+
+    Args:
+        config: config file or a loaded :class:`Config` (copied, not changed).
+        checkpoint: a checkpoint of the same config (``tools/train.py``'s
+            ``iter_*.pth``); None keeps random weights (for smoke tests).
+        device: 'cpu', 'cuda' or 'cuda:N'.
+        cfg_options: overrides (``--cfg-options`` style), every key must
+            exist in the config.
+
+    Returns:
+        nn.Module: the model in eval mode on ``device``, with ``model.cfg``
+        and ``model.dataset_meta`` (classes and palette) set, as mmseg's
+        ``init_model``.
+
+    Raises:
+        InputError: a missing/bad config or checkpoint, a checkpoint that does
+            not fit the config (e.g. another number of classes), or an
+            unavailable device; one line naming the file or option.
+    """
+    if isinstance(config, (str, Path)):
+        cfg = load_config(str(config), cfg_options)
+    elif isinstance(config, Config):
+        cfg = copy.deepcopy(config)
+        if cfg_options:
+            cfg.merge_from_dict(cfg_options)
+    else:
+        raise TypeError(f'config must be a file name or a Config, got {type(config).__name__}')
+    dev = _check_device(device)
+    ckpt = None
+    if checkpoint is not None:
+        ckpt = read_checkpoint(str(checkpoint))  # before the (slow) build
+    _no_pretrained(cfg)
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    model = MODELS.build(cfg.model)
+    if ckpt is not None:
+        state = ckpt.get('state_dict', ckpt)
+        state = {re.sub(r'^module\.', '', k): v for k, v in state.items()}
+        check_state_dict(model, dict(state_dict=state), str(checkpoint))
+        load_state_dict(model, state, strict=False)
+    model.cfg = cfg
+    model.dataset_meta = _dataset_meta(model, cfg, ckpt)
+    model.to(dev)
+    model.eval()
+    return model
+
+
+# --------------------------------------------------------------------------
+# ingredients
+# --------------------------------------------------------------------------
+def _normalise(name: str) -> str:
+    return ' '.join(str(name).split()).lower()
+
+
+def match_ingredients(model: torch.nn.Module, names: Sequence[str]) -> List[int]:
+    """Class ids of the user's ingredient names, for the teacher branch.
+
+    Args:
+        model: a DCC/DCCD segmentor (with ``text_encoder`` and ``class_names``).
+        names: ingredient names, any case, surrounding spaces ignored.
+
+    Returns:
+        list[int]: distinct class ids, ascending (the training prompts' order).
+
+    Raises:
+        InputError: the model has no text encoder, or a name is not one of
+            its classes (the message lists the closest class names).
+    """
+    if isinstance(names, str):
+        raise TypeError('ingredients must be a list of names, e.g. ["rice", "egg"], '
+                        'not one string')
+    if getattr(model, 'text_encoder', None) is None:
+        raise InputError('ingredients need a model with a text encoder (a DCC/DCCD '
+                         'config); this model is image-only (DDP): leave them out')
+    classes = list(model.class_names)
+    lookup = {_normalise(c): i for i, c in enumerate(classes)}
+    background = background_index(classes)
+    ids, problems = set(), []
+    for name in names:
+        key = _normalise(name)
+        if not key:
+            continue
+        if key not in lookup:
+            close = difflib.get_close_matches(
+                key, [c for c in lookup if lookup[c] != background], n=3, cutoff=0.0)
+            problems.append(f"'{str(name).strip()}' (closest: {', '.join(close)})")
+        elif lookup[key] == background:
+            problems.append(f"'{str(name).strip()}' (background is not an ingredient)")
+        else:
+            ids.add(lookup[key])
+    if problems:
+        raise InputError(f'unknown ingredient(s) for the {len(classes)} classes of this '
+                         f"model: {'; '.join(problems)}")
+    return sorted(ids)
+
+
+# --------------------------------------------------------------------------
+# inference
+# --------------------------------------------------------------------------
+def build_inference_pipeline(cfg: Config, from_array: bool = False) -> Compose:
+    """The config's test pipeline without annotation transforms.
+
+    Args:
+        cfg: the model's config (``test_dataloader.dataset.pipeline``, else
+            ``test_pipeline``).
+        from_array: load from ``results['img']`` (an array) instead of a file.
+    """
+    pipeline = None
+    test_loader = cfg.get('test_dataloader') or {}
+    if isinstance(test_loader.get('dataset'), dict):
+        pipeline = test_loader['dataset'].get('pipeline')
+    pipeline = pipeline or cfg.get('test_pipeline')
+    if not pipeline:
+        raise InputError('the config has no test pipeline (test_dataloader.dataset.'
+                         'pipeline or test_pipeline)')
+    steps = [copy.deepcopy(t) for t in pipeline
+             if t.get('type') not in ANNOTATION_TRANSFORMS]
+    first = steps[0].get('type') if steps else None
+    if first not in _FILE_LOADERS:
+        raise InputError('the test pipeline must start with LoadImageFromFile or '
+                         f'LoadCheckedImageFromFile, got {first}')
+    if from_array:
+        steps[0] = dict(type='LoadImageFromNDArray')
+    return Compose(steps)
+
+
+@contextlib.contextmanager
+def _test_cfg_override(model: torch.nn.Module, **values) -> Iterator[None]:
+    """Set ``model.test_cfg`` keys for the duration of a ``with`` block."""
+    saved = {k: model.test_cfg[k] for k in values if k in model.test_cfg}
+    try:
+        for key, value in values.items():
+            model.test_cfg[key] = value
+        yield
+    finally:
+        for key in values:
+            if key in saved:
+                model.test_cfg[key] = saved[key]
+            else:
+                model.test_cfg.pop(key, None)
+
+
+def _check_steps(steps) -> int:
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+        raise InputError(f'steps must be a whole number >= 1, got {steps!r}')
+    return int(steps)
+
+
+def select_branch(model: torch.nn.Module, ingredients: Optional[Sequence[str]]
+                  ) -> Tuple[str, Optional[List[int]]]:
+    """The branch :func:`segment_food` runs for ``ingredients``, and their ids.
+
+    Returns:
+        tuple: ('student', None) for ``ingredients=None``, else ('teacher',
+        class ids from :func:`match_ingredients`).
+
+    Raises:
+        InputError: as :func:`match_ingredients`; or no ingredients for a DCC
+            model, whose image-only branch was never trained.
+    """
+    if ingredients is not None:
+        return 'teacher', match_ingredients(model, ingredients)
+    if getattr(model, 'mode', None) == 'dcc':
+        raise InputError(
+            'this DCC model was trained as the teacher only (no image-only branch): '
+            'give ingredients (e.g. --ingredients "rice, egg"; an empty list uses '
+            "the prompt 'a photo of food')")
+    return 'student', None
+
+
+def _pack(model: torch.nn.Module, image: Union[str, Path, np.ndarray]) -> Dict[str, list]:
+    """Run the inference pipeline on one image: a batch for ``test_step``."""
+    if isinstance(image, np.ndarray):
+        if image.dtype != np.uint8 or not (
+                image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)):
+            raise InputError('image array must be (H, W, 3) BGR or (H, W) uint8, got '
+                             f'{image.dtype} {image.shape}')
+        if image.ndim == 2:
+            image = np.repeat(image[:, :, None], 3, axis=2)
+        data = build_inference_pipeline(model.cfg, from_array=True)(dict(img=image))
+    elif isinstance(image, (str, Path)):
+        path = str(image)
+        if not osp.isfile(path):
+            raise InputError(f'image not found: {path}')
+        data = build_inference_pipeline(model.cfg)(dict(img_path=path))
+    else:
+        raise TypeError(f'image must be a path or an ndarray, got {type(image).__name__}')
+    return dict(inputs=[data['inputs']], data_samples=[data['data_samples']])
+
+
+def segment_food(model: torch.nn.Module,
+                 image: Union[str, Path, np.ndarray],
+                 ingredients: Optional[Sequence[str]] = None,
+                 steps: Optional[int] = None,
+                 return_logits: bool = False) -> FoodSegResult:
+    """Segment the food in one photo.
+
+    Args:
+        model: from :func:`init_segmentor`.
+        image: an image file, or an (H, W, 3) uint8 BGR array (as
+            ``cv2.imread`` returns; mmseg's convention).
+        ingredients: None for the image-only student; a list of class names
+            for the teacher (see the module docstring; [] = the generic
+            "a photo of food" prompt).
+        steps: DDIM steps; None = the config's ``test_cfg.steps``.
+        return_logits: also return the (num_classes, H, W) logits.
+
+    Returns:
+        FoodSegResult: the mask at the photo's size, the ingredient shares,
+        and what was run.
+
+    Raises:
+        InputError: an unreadable image, an unknown ingredient, ingredients
+            for an image-only model, no ingredients for a DCC model, or bad
+            ``steps``.
+    """
+    test_cfg = model.test_cfg or {}
+    steps = _check_steps(steps if steps is not None else test_cfg.get('steps', 3))
+    branch, ids = select_branch(model, ingredients)
+    names = None if ids is None else [model.class_names[i] for i in ids]
+    data = _pack(model, image)
+    if ids is not None:
+        data['data_samples'][0].set_metainfo(dict(ingredients=ids))
+    # DDIM steps and branch exist only for DCCD's SelfDistillSegmentor
+    overrides = dict(steps=steps, branch=branch) if hasattr(model, 'ddim_sample') else {}
+    with _test_cfg_override(model, **overrides), torch.no_grad():
+        sample: SegDataSample = model.test_step(data)[0]
+    mask = sample.pred_sem_seg.data[0].cpu().numpy().astype(np.int64)
+    classes = list(model.dataset_meta['classes'])
+    shares, background_percent = ingredient_shares(mask, classes, background_index(classes))
+    logits = None
+    if return_logits:
+        logits = sample.seg_logits.data.float().cpu().numpy()
+    return FoodSegResult(
+        mask=mask, classes=classes, shares=shares, background_percent=background_percent,
+        branch=branch, steps=steps, ingredients=names,
+        image_path=str(image) if isinstance(image, (str, Path)) else None,
+        logits=logits)

@@ -1,0 +1,61 @@
+"""tools/benchmark.py on the toy config at 64x64 on the CPU."""
+import json
+import os.path as osp
+
+import pytest
+
+from conftest import REPO, load_tool, run_tool
+
+TOY = osp.join(REPO, 'configs', 'toy', 'toy_dccd.py')
+
+
+def test_benchmark_train_and_infer_on_cpu(tmp_path):
+    out = str(tmp_path / 'bench.json')
+    result = run_tool('benchmark.py', TOY, '--train', '--infer', '--steps', '1', '3',
+                      '--size', '64', '64', '--batch', '2', '--iters', '2', '--warmup', '1',
+                      '--device', 'cpu', '--threads', '1', '--out', out)
+    assert result.returncode == 0, result.stderr[-3000:]
+    with open(out) as f:
+        bench = json.load(f)
+    assert bench['device_type'] == 'cpu' and bench['amp'] == 'none'
+    assert bench['machine'].endswith('1 torch threads')
+    assert (bench['batch'], bench['size'], bench['iters']) == (2, [64, 64], 2)
+    assert bench['test_branch'] == 'student'
+    assert bench['params'] > bench['trainable_params'] > 0  # the CLIP tower is frozen
+    train = bench['train']
+    assert len(train['ms_per_iter_all']) == 2
+    assert 0 < train['ms_per_iter_min'] <= train['ms_per_iter']
+    assert train['peak_memory_mib'] > 100  # peak RSS of a torch process
+    infer = bench['infer']
+    assert set(infer['per_steps']) == {'1', '3'}
+    for steps in ('1', '3'):
+        r = infer['per_steps'][steps]
+        assert 0 < r['ms_per_image_min'] <= r['ms_per_image']
+        assert r['ms_per_image'] * 2 == r['ms_per_batch']
+        assert abs(r['images_per_s'] - 1000 / r['ms_per_image']) < 1e-6
+    assert infer['peak_memory_mib'] >= train['peak_memory_mib']  # RSS never shrinks
+    # the table comes last
+    lines = result.stdout.strip().splitlines()
+    assert 'train step' in lines[-3] and 'ms/iter' in lines[-3]
+    assert 'infer 1 step(s)' in lines[-2] and 'infer 3 step(s)' in lines[-1]
+    # --table reprints saved runs
+    table = run_tool('benchmark.py', '--table', out, out)
+    assert table.returncode == 0, table.stderr
+    assert table.stdout.count('train step') == 2
+
+
+def test_benchmark_bad_options_exit_2(capsys):
+    benchmark = load_tool('benchmark.py')
+    for args, expected in (
+            ([TOY, '--infer', '--amp', 'fp16', '--device', 'cpu'], '--amp fp16 needs CUDA'),
+            ([TOY, '--train', '--amp', 'bf16', '--device', 'cpu'], '--amp with --train'),
+            ([TOY, '--device', 'cpu'], 'nothing to do'),
+            ([TOY, '--infer', '--steps', '0', '--device', 'cpu'], '--steps'),
+            ([TOY, '--infer', '--cfg-options', 'model.backbone.with_cpp=True'],
+             "'model.backbone.with_cpp' is not a key"),
+            (['--table', 'missing.json'], 'cannot read benchmark result missing.json')):
+        with pytest.raises(SystemExit) as exit_info:
+            benchmark.main(args)
+        assert exit_info.value.code == 2, args
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert len(lines) == 1 and expected in lines[0], (args, lines)

@@ -1,0 +1,430 @@
+"""Speed and memory of a config: train step time, inference time per DDIM step count.
+
+    python tools/benchmark.py CONFIG [--train] [--infer] [--amp {none,fp16,bf16}]
+        [--batch N] [--size H W] [--steps 1 3 10] [--iters N] [--warmup N]
+        [--device cpu|cuda] [--threads N] [--pretrained] [--profile] [--out FILE.json]
+        [--cfg-options KEY=VALUE ...]
+    python tools/benchmark.py --table A.json B.json ...   # one table of saved runs
+
+The model is built from the config with random weights (no downloads: the
+backbone's ``init_cfg`` and the text encoder's ``pretrained`` are dropped
+unless ``--pretrained``), SyncBN reverted to BN (one process, as the runner
+does), on synthetic batches: random images and random masks of 2-4
+rectangles of random classes, each sample's ingredient list read from its
+mask. ``--size`` (default: the config's crop size) also sets the data
+preprocessor's pad size.
+
+- ``--train``: full train steps, ``model.train_step`` with the config's
+  ``optim_wrapper`` (forward, backward, optimiser step; AmpOptimWrapper with
+  ``--amp fp16|bf16``, CUDA only): median ms/iter over ``--iters`` after
+  ``--warmup`` (and the minimum, the better estimate on a busy machine).
+- ``--infer``: ``model.test_step`` (the config's test branch, padded input,
+  logits resized to the image) per DDIM step count: median ms/image and
+  images/s (batch ``--batch``), under autocast with ``--amp``.
+- Memory: on CUDA the peak of ``torch.cuda.max_memory_allocated`` per phase
+  (reset before it); on CPU the process's peak resident set size so far
+  (``getrusage``; it cannot be reset, so later phases include earlier ones).
+- Times on CUDA are taken after ``torch.cuda.synchronize()``.
+- ``--profile``: afterwards, the top operators by self time (torch.profiler)
+  of 3 train steps and/or 3 inferences at the middle step count.
+
+Prints a table last and writes everything to ``--out`` (JSON).
+"""
+import argparse
+import contextlib
+import json
+import logging
+import os
+import os.path as osp
+import platform
+import resource
+import statistics
+import sys
+import time
+from typing import Dict, List, Optional
+
+import numpy as np
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.logging import MMLogger
+from mmengine.model import revert_sync_batchnorm
+from mmengine.optim import build_optim_wrapper
+from mmengine.registry import init_default_scope
+from mmengine.structures import PixelData
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+
+import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
+from dccd.datasets.ingredients import ingredient_ids
+from dccd.utils import InputError, exit_on_input_error, load_config
+from dccd.utils.atomic_io import write_json_atomic
+
+AMP_DTYPES = {'none': None, 'fp16': 'float16', 'bf16': 'bfloat16'}
+PROFILE_ITERS = 3
+TOP_OPS = 15
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Benchmark train step time, inference time and peak memory')
+    parser.add_argument('config', nargs='?', help='config file')
+    parser.add_argument('--train', action='store_true', help='time full train steps')
+    parser.add_argument('--infer', action='store_true', help='time inference')
+    parser.add_argument('--amp', choices=sorted(AMP_DTYPES), default='none',
+                        help='mixed precision (CUDA for --train): none, fp16 or bf16')
+    parser.add_argument('--batch', type=int, default=2, help='batch size (default 2)')
+    parser.add_argument('--size', type=int, nargs=2, metavar=('H', 'W'),
+                        help="input size (default: the config's crop size)")
+    parser.add_argument('--steps', type=int, nargs='+', default=[1, 3, 10],
+                        help='DDIM step counts for --infer (default 1 3 10)')
+    parser.add_argument('--iters', type=int, default=20, help='timed iterations (default 20)')
+    parser.add_argument('--warmup', type=int, default=5, help='untimed iterations first')
+    parser.add_argument('--device', default=None, help='cpu or cuda (default: cuda if available)')
+    parser.add_argument('--threads', type=int, default=None,
+                        help="CPU threads of torch (default: torch's); 1 is much faster "
+                        'on a machine shared with other jobs')
+    parser.add_argument('--pretrained', action='store_true',
+                        help="keep the config's pretrained weights (downloads them)")
+    parser.add_argument('--profile', action='store_true',
+                        help='print the top operators by time (torch.profiler)')
+    parser.add_argument('--out', help='write the results to this JSON file')
+    parser.add_argument('--seed', type=int, default=0, help='seed of weights and inputs')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override settings of the config, e.g. model.backbone.with_cp=True; '
+        'every key must already exist')
+    parser.add_argument('--table', nargs='+', metavar='JSON',
+                        help='print one table of saved --out files and exit')
+    return parser.parse_args(argv)
+
+
+# --------------------------------------------------------------------------
+# set-up
+# --------------------------------------------------------------------------
+def check_args(args) -> None:
+    if args.config is None:
+        raise InputError('give a CONFIG (or --table JSON ...)')
+    if not (args.train or args.infer):
+        raise InputError('nothing to do: give --train and/or --infer')
+    for name in ('batch', 'iters'):
+        if getattr(args, name) < 1:
+            raise InputError(f'--{name} must be >= 1, got {getattr(args, name)}')
+    if args.threads is not None and args.threads < 1:
+        raise InputError(f'--threads must be >= 1, got {args.threads}')
+    if args.warmup < 0:
+        raise InputError(f'--warmup must be >= 0, got {args.warmup}')
+    if args.size is not None and min(args.size) < 32:
+        raise InputError(f'--size must be at least 32 x 32, got {args.size}')
+    if any(s < 1 for s in args.steps):
+        raise InputError(f'--steps must all be >= 1, got {args.steps}')
+
+
+def pick_device(name: Optional[str]) -> torch.device:
+    if name is None:
+        return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    try:
+        device = torch.device(name)
+    except (RuntimeError, TypeError):
+        raise InputError(f"--device '{name}' is not a torch device (cpu or cuda)") from None
+    if device.type == 'cuda' and not torch.cuda.is_available():
+        raise InputError(f"--device {name}: CUDA is not available on this machine")
+    if device.type not in ('cpu', 'cuda'):
+        raise InputError(f'--device {name}: only cpu and cuda are supported')
+    return device
+
+
+def prepare_config(cfg: Config, args, size) -> None:
+    """Random init without downloads, the benchmark's input size, --amp."""
+    model = cfg.model
+    if not args.pretrained:
+        model.pretrained = None
+        for part in ('backbone', 'neck', 'decode_head', 'auxiliary_head'):
+            if isinstance(model.get(part), dict) and 'init_cfg' in model[part]:
+                model[part].init_cfg = None
+        if isinstance(model.get('text_encoder'), dict):
+            model.text_encoder.pretrained = None
+    preprocessor = model.get('data_preprocessor')
+    if isinstance(preprocessor, dict) and preprocessor.get('size') is not None:
+        preprocessor.size = tuple(size)
+    wrapper = cfg.optim_wrapper
+    if wrapper.type not in ('OptimWrapper', 'AmpOptimWrapper'):
+        raise InputError(f'--amp needs optim_wrapper.type OptimWrapper or '
+                         f'AmpOptimWrapper, the config has {wrapper.type}')
+    for key in ('dtype', 'loss_scale'):
+        wrapper.pop(key, None)
+    if args.amp == 'none':
+        wrapper.type = 'OptimWrapper'
+    else:
+        wrapper.type = 'AmpOptimWrapper'
+        wrapper.dtype = AMP_DTYPES[args.amp]
+        wrapper.loss_scale = 'dynamic'
+
+
+def default_size(cfg: Config) -> tuple:
+    preprocessor = cfg.model.get('data_preprocessor') or {}
+    if preprocessor.get('size') is not None:
+        return tuple(preprocessor['size'])
+    if cfg.get('crop_size') is not None:
+        return tuple(cfg.crop_size)
+    return (512, 512)
+
+
+def synthetic_batch(batch: int, size, num_classes: int, seed: int) -> Dict[str, list]:
+    """Random uint8 images (3, H, W) and masks of 2-4 random class rectangles.
+
+    Each sample's ``metainfo['ingredients']`` lists its mask's food classes.
+    """
+    rng = np.random.default_rng(seed)
+    h, w = size
+    inputs, samples = [], []
+    for i in range(batch):
+        inputs.append(torch.from_numpy(rng.integers(0, 256, (3, h, w), dtype=np.uint8)))
+        mask = np.zeros((h, w), np.uint8)
+        for _ in range(rng.integers(2, 5)):
+            y0, x0 = rng.integers(0, h // 2), rng.integers(0, w // 2)
+            y1, x1 = y0 + rng.integers(h // 8, h // 2), x0 + rng.integers(w // 8, w // 2)
+            mask[y0:y1, x0:x1] = rng.integers(1, num_classes)
+        sample = SegDataSample(metainfo=dict(
+            img_path=f'synthetic_{i}.png', ori_shape=(h, w), img_shape=(h, w),
+            pad_shape=(h, w), scale_factor=(1.0, 1.0), flip=False,
+            reduce_zero_label=False, ingredients=ingredient_ids(mask)))
+        sample.gt_sem_seg = PixelData(data=torch.from_numpy(mask)[None].long())
+        samples.append(sample)
+    return dict(inputs=inputs, data_samples=samples)
+
+
+# --------------------------------------------------------------------------
+# measuring
+# --------------------------------------------------------------------------
+def sync(device: torch.device) -> None:
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+
+
+def timed(fn, iters: int, warmup: int, device: torch.device) -> List[float]:
+    """Milliseconds of each of ``iters`` calls of ``fn`` after ``warmup`` calls."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(iters):
+        sync(device)
+        start = time.perf_counter()
+        fn()
+        sync(device)
+        times.append(1000.0 * (time.perf_counter() - start))
+    return times
+
+
+def reset_peak(device: torch.device) -> None:
+    if device.type == 'cuda':
+        torch.cuda.reset_peak_memory_stats(device)
+
+
+def peak_mib(device: torch.device) -> float:
+    if device.type == 'cuda':
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    return rss / 1024 if sys.platform != 'darwin' else rss / 2**20
+
+
+def autocast(device: torch.device, amp: str):
+    """Autocast to the --amp dtype (a no-op context for 'none')."""
+    dtype = AMP_DTYPES[amp]
+    if dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype=getattr(torch, dtype))
+
+
+def profile_top_ops(fn, device: torch.device) -> List[dict]:
+    """The ``TOP_OPS`` operators with the largest self time over
+    ``PROFILE_ITERS`` calls of ``fn`` (device time on CUDA); printed too."""
+    from torch.profiler import ProfilerActivity, profile
+    activities = [ProfilerActivity.CPU]
+    if device.type == 'cuda':
+        activities.append(ProfilerActivity.CUDA)
+    fn()
+    sync(device)
+    with profile(activities=activities) as prof:
+        for _ in range(PROFILE_ITERS):
+            fn()
+        sync(device)
+    key = 'self_device_time_total' if device.type == 'cuda' else 'self_cpu_time_total'
+    events = sorted(prof.key_averages(), key=lambda e: getattr(e, key), reverse=True)
+    total = sum(getattr(e, key) for e in events) or 1.0
+    print(prof.key_averages().table(sort_by=key, row_limit=TOP_OPS))
+    return [dict(op=e.key, self_ms_per_iter=getattr(e, key) / 1000.0 / PROFILE_ITERS,
+                 percent=100.0 * getattr(e, key) / total, calls=e.count // PROFILE_ITERS)
+            for e in events[:TOP_OPS]]
+
+
+def quiet_optim_wrapper(model, cfg: Config):
+    """``build_optim_wrapper`` without its per-parameter log lines."""
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        return build_optim_wrapper(model, cfg.optim_wrapper)
+    finally:
+        logger.setLevel(level)
+
+
+def bench_train(model, cfg, data, args, device) -> dict:
+    optim_wrapper = quiet_optim_wrapper(model, cfg)
+    model.train()
+
+    def step():
+        model.train_step(data, optim_wrapper)
+
+    reset_peak(device)
+    times = timed(step, args.iters, args.warmup, device)
+    result = dict(ms_per_iter=statistics.median(times), ms_per_iter_min=min(times),
+                  ms_per_iter_all=[round(t, 3) for t in times],
+                  peak_memory_mib=peak_mib(device))
+    if args.profile:
+        print(f'\n== profile: train step (top {TOP_OPS} ops, {PROFILE_ITERS} steps) ==')
+        result['profile'] = profile_top_ops(step, device)
+    return result
+
+
+def bench_infer(model, data, args, device) -> dict:
+    model.eval()
+    saved_steps = model.test_cfg.get('steps')
+    results = {}
+    reset_peak(device)
+    try:
+        for steps in args.steps:
+            model.test_cfg['steps'] = steps
+
+            def infer():
+                with torch.no_grad(), autocast(device, args.amp):
+                    model.test_step(data)
+
+            times = timed(infer, args.iters, args.warmup, device)
+            ms = statistics.median(times)
+            results[str(steps)] = dict(
+                ms_per_batch=ms, ms_per_image=ms / args.batch,
+                ms_per_image_min=min(times) / args.batch,
+                images_per_s=1000.0 * args.batch / ms,
+                ms_per_batch_all=[round(t, 3) for t in times])
+        peak = peak_mib(device)
+        profile = None
+        if args.profile:
+            steps = sorted(args.steps)[len(args.steps) // 2]
+            model.test_cfg['steps'] = steps
+            print(f'\n== profile: inference, {steps} DDIM steps (top {TOP_OPS} ops) ==')
+
+            def infer_once():
+                with torch.no_grad(), autocast(device, args.amp):
+                    model.test_step(data)
+
+            profile = dict(steps=steps, ops=profile_top_ops(infer_once, device))
+    finally:
+        model.test_cfg['steps'] = saved_steps
+    return dict(per_steps=results, peak_memory_mib=peak, profile=profile)
+
+
+def machine(device: torch.device) -> str:
+    if device.type == 'cuda':
+        return torch.cuda.get_device_name(device)
+    return (f'{platform.processor() or platform.machine()} CPU, {os.cpu_count()} cores, '
+            f'{torch.get_num_threads()} torch threads')
+
+
+# --------------------------------------------------------------------------
+# reporting
+# --------------------------------------------------------------------------
+def table_rows(result: dict) -> List[List[str]]:
+    """One row per measurement of a result dict: what, amp, value, memory."""
+    cp = '+cp' if any(result.get('with_cp', {}).values()) else ''
+    setup = (f"{osp.basename(result['config'])} b{result['batch']} "
+             f"{result['size'][0]}x{result['size'][1]} {result['amp']}{cp}")
+    mem = 'CUDA peak alloc' if result['device_type'] == 'cuda' else 'peak RSS'
+    rows = []
+    if result.get('train'):
+        train = result['train']
+        rows.append([setup, 'train step',
+                     f"{train['ms_per_iter']:.1f} ms/iter (min {train['ms_per_iter_min']:.1f})",
+                     f"{train['peak_memory_mib'] / 1024:.2f} GiB {mem}"])
+    if result.get('infer'):
+        infer = result['infer']
+        for steps, r in infer['per_steps'].items():
+            rows.append([setup, f'infer {steps} step(s)',
+                         f"{r['ms_per_image']:.1f} ms/img (min {r['ms_per_image_min']:.1f}), "
+                         f"{r['images_per_s']:.1f} img/s",
+                         f"{infer['peak_memory_mib'] / 1024:.2f} GiB {mem}"])
+    return rows
+
+
+def print_table(results: List[dict]) -> None:
+    header = ['setup', 'measure', 'time', 'peak memory']
+    rows = [header] + [row for r in results for row in table_rows(r)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    machines = sorted({r['machine'] for r in results})
+    print(f"\nDCCD benchmark on {'; '.join(machines)}")
+    for i, row in enumerate(rows):
+        print('  '.join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        if i == 0:
+            print('  '.join('-' * width for width in widths))
+
+
+def load_results(paths: List[str]) -> List[dict]:
+    results = []
+    for path in paths:
+        try:
+            with open(path) as f:
+                results.append(json.load(f))
+        except (OSError, ValueError) as exc:
+            raise InputError(f'cannot read benchmark result {path}: {exc}') from None
+    return results
+
+
+@exit_on_input_error
+def main(argv=None):
+    args = parse_args(argv)
+    if args.table:
+        print_table(load_results(args.table))
+        return
+    check_args(args)
+    device = pick_device(args.device)
+    if args.amp != 'none' and device.type != 'cuda':
+        if args.train:
+            raise InputError('--amp with --train needs CUDA (mmengine\'s AmpOptimWrapper)')
+        if args.amp == 'fp16':
+            raise InputError('--amp fp16 needs CUDA; on CPU use --amp bf16 or none')
+    cfg = load_config(args.config, args.cfg_options)
+    size = tuple(args.size) if args.size else default_size(cfg)
+    prepare_config(cfg, args, size)
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    torch.backends.cudnn.benchmark = bool(cfg.get('env_cfg', {}).get('cudnn_benchmark', False))
+    torch.manual_seed(args.seed)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    model = revert_sync_batchnorm(model).to(device)
+    data = synthetic_batch(args.batch, size, model.decode_head.num_classes, args.seed)
+    model_cfg = cfg.model
+    result = dict(
+        config=args.config, machine=machine(device), device_type=device.type,
+        torch=torch.__version__, amp=args.amp, batch=args.batch, size=list(size),
+        iters=args.iters, warmup=args.warmup,
+        with_cp=dict(backbone=bool(model_cfg.backbone.get('with_cp', False)),
+                     decode_head=bool(model_cfg.decode_head.get('with_cp', False))),
+        test_branch=model.test_cfg.get('branch'),
+        params=sum(p.numel() for p in model.parameters()),
+        trainable_params=sum(p.numel() for p in model.parameters() if p.requires_grad),
+        train=None, infer=None)
+    if args.train:
+        result['train'] = bench_train(model, cfg, data, args, device)
+    if args.infer:
+        result['infer'] = bench_infer(model, data, args, device)
+    if args.out:
+        folder = osp.dirname(osp.abspath(args.out))
+        os.makedirs(folder, exist_ok=True)
+        write_json_atomic(args.out, result)
+    print_table([result])
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,178 @@
+"""Segment food photos with a trained checkpoint: masks, overlays, ingredient shares.
+
+    python tools/infer.py CONFIG CHECKPOINT INPUT [INPUT ...] --out-dir DIR
+        [--device cpu|cuda] [--ingredients "rice, egg, broccoli"] [--steps N]
+        [--cfg-options KEY=VALUE ...]
+
+INPUT: image files and/or folders (their images, by extension, sorted; not
+recursive). For each image ``<name>.<ext>`` it writes, into ``--out-dir``:
+
+- ``<name>_mask.png``: the class ids (uint8, the photo's size);
+- ``<name>_overlay.<jpg|png>``: the photo with the food coloured and a legend
+  of the ingredients found (JPEG for JPEG photos, else PNG);
+- ``<name>.json``: each ingredient's pixel share (percent of the image and of
+  the food area, i.e. the non-background pixels), largest first, with the
+  branch, DDIM steps and given ingredients.
+
+Default: the image-only student. ``--ingredients`` runs the teacher with the
+given comma-separated list (names matched to the model's classes ignoring
+case; ``--ingredients ""`` = the generic prompt "a photo of food"). Everything
+(config, checkpoint, ingredients, every image) is checked before the first
+image is processed; each file is written whole (temporary file + rename). A
+bad input stops the tool with one line ``error: ...`` and exit code 2.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+import warnings
+from typing import List, Optional
+
+import mmcv
+import mmengine.fileio as fileio
+from mmengine.config import DictAction
+from mmengine.utils import ProgressBar
+
+import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
+from dccd.apis import init_segmentor, segment_food, select_branch
+from dccd.datasets.file_checks import verify_image_bytes
+from dccd.engine.hooks import overlay_name
+from dccd.utils import InputError, exit_on_input_error
+from dccd.utils.atomic_io import write_image_atomic, write_json_atomic
+from dccd.visualization import FoodSegLocalVisualizer
+
+IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
+
+
+def parse_args(argv: Optional[List[str]] = None):
+    parser = argparse.ArgumentParser(
+        description='Segment food photos: class-id masks, overlays with a legend, '
+        'and per-ingredient pixel shares (JSON)')
+    parser.add_argument('config', help='config file of the checkpoint')
+    parser.add_argument('checkpoint', help='trained checkpoint (.pth)')
+    parser.add_argument('inputs', nargs='+', metavar='INPUT',
+                        help='image files and/or folders of images')
+    parser.add_argument('--out-dir', required=True, help='folder for the results')
+    parser.add_argument('--device', default='cpu', help="'cpu' (default), 'cuda' or 'cuda:N'")
+    parser.add_argument(
+        '--ingredients', default=None,
+        help='comma-separated ingredient names: run the teacher (image + text) '
+        'with them instead of the image-only student')
+    parser.add_argument('--steps', type=int, default=None,
+                        help="DDIM steps (default: the config's test_cfg.steps)")
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override settings of the config; every key must already exist')
+    return parser.parse_args(argv)
+
+
+def collect_images(inputs: List[str]) -> List[str]:
+    """Image files of ``inputs`` (files as given, folders' images sorted).
+
+    Raises:
+        InputError: a missing input, a folder without images, or two images
+            whose results would share a name.
+    """
+    images = []
+    for item in inputs:
+        if osp.isdir(item):
+            found = sorted(
+                osp.join(item, name) for name in os.listdir(item)
+                if not name.startswith('.') and osp.isfile(osp.join(item, name))
+                and osp.splitext(name)[1].lower() in IMAGE_EXTENSIONS)
+            if not found:
+                raise InputError(f'no images ({", ".join(IMAGE_EXTENSIONS)}) in folder {item}')
+            images.extend(found)
+        elif osp.isfile(item):
+            images.append(item)
+        else:
+            raise InputError(f'input not found: {item}')
+    seen = {}
+    for path in images:
+        stem = osp.splitext(osp.basename(path))[0]
+        if stem in seen:
+            raise InputError(f'two inputs would write the same result files ({stem}_*): '
+                             f'{seen[stem]} and {path}')
+        seen[stem] = path
+    return images
+
+
+def check_image(path: str) -> None:
+    """Raise InputError naming ``path`` unless it is a whole, decodable image."""
+    try:
+        data = fileio.get(path)
+    except OSError as exc:
+        raise InputError(f'cannot read image {path}: {exc.strerror or exc}') from exc
+    verify_image_bytes(data, path)
+    try:
+        img = mmcv.imfrombytes(data, flag='unchanged')
+    except Exception:  # Pillow raises, cv2 returns None
+        img = None
+    if img is None or img.size == 0:
+        raise InputError(f'cannot decode image: {path}')
+
+
+def parse_ingredients(text: Optional[str]) -> Optional[List[str]]:
+    """'rice, Egg ,' -> ['rice', 'Egg']; None stays None ('' -> [])."""
+    if text is None:
+        return None
+    return [name.strip() for name in text.split(',') if name.strip()]
+
+
+def make_out_dir(path: str) -> None:
+    if osp.exists(path) and not osp.isdir(path):
+        raise InputError(f'--out-dir {path} exists and is not a folder')
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f'cannot create --out-dir {path}: {exc.strerror or exc}') from exc
+    if not os.access(path, os.W_OK):
+        raise InputError(f'--out-dir {path} is not writable')
+
+
+@exit_on_input_error
+def main(argv: Optional[List[str]] = None):
+    args = parse_args(argv)
+    if args.steps is not None and args.steps < 1:
+        raise InputError(f'--steps must be >= 1, got {args.steps}')
+    images = collect_images(args.inputs)
+    for path in images:
+        check_image(path)
+    ingredients = parse_ingredients(args.ingredients)
+    with warnings.catch_warnings():  # mmseg's deprecation notices, not the user's
+        warnings.filterwarnings('ignore', category=UserWarning, module=r'mmseg\.')
+        model = init_segmentor(args.config, args.checkpoint, device=args.device,
+                               cfg_options=args.cfg_options)
+    if len(model.dataset_meta['classes']) > 256:
+        raise InputError(f'{args.config}: more than 256 classes do not fit the uint8 mask PNG')
+    try:
+        select_branch(model, ingredients)
+    except InputError as exc:
+        raise InputError(f'--ingredients: {exc}') from None
+    make_out_dir(args.out_dir)
+
+    visualizer = FoodSegLocalVisualizer(name='dccd_infer')
+    visualizer.dataset_meta = model.dataset_meta
+    progress = ProgressBar(len(images), file=sys.stdout)
+    summary = None
+    for path in images:
+        result = segment_food(model, path, ingredients=ingredients, steps=args.steps)
+        stem = osp.splitext(osp.basename(path))[0]
+        write_image_atomic(osp.join(args.out_dir, f'{stem}_mask.png'),
+                           result.mask.astype('uint8'))
+        photo = mmcv.imread(path, channel_order='rgb')
+        overlay = visualizer.draw_overlay(photo, result.mask)
+        write_image_atomic(osp.join(args.out_dir, overlay_name(path)), mmcv.rgb2bgr(overlay))
+        info = result.to_dict()
+        info.update(image=osp.abspath(path), config=args.config,
+                    checkpoint=osp.abspath(args.checkpoint))
+        write_json_atomic(osp.join(args.out_dir, f'{stem}.json'), info)
+        summary = (result.branch, result.steps)
+        progress.update()
+    branch, steps = summary
+    print(f'\nsegmented {len(images)} image(s) with the {branch} branch, {steps} DDIM '
+          f'step(s): results in {args.out_dir}')
+
+
+if __name__ == '__main__':
+    main()
