@@ -1,4 +1,5 @@
 """Shared fixtures: generated data, the real FoodSeg103 sample, tool runner."""
+import importlib.util
 import os
 import os.path as osp
 import subprocess
@@ -7,6 +8,7 @@ import sys
 import cv2
 import numpy as np
 import pytest
+import torch
 from mmengine.registry import init_default_scope
 
 import dccd  # noqa: F401  (registers DCCD modules)
@@ -15,15 +17,31 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SHARED_DATA = osp.normpath(osp.join(REPO, '..', 'shared', 'data'))
 
 init_default_scope('mmseg')
+torch.set_num_threads(1)  # see run_tool
+
+
+def tool_env(**extra) -> dict:
+    """Environment for a tool subprocess: fixed hash seed, one torch thread
+    (the tools' micro models gain nothing from more, and on a small shared
+    CPU extra threads make them many times slower and change float sums)."""
+    return {**os.environ, 'PYTHONHASHSEED': '0', 'OMP_NUM_THREADS': '1', **extra}
 
 
 def run_tool(script: str, *args, cwd=None, timeout=600, env=None):
     """Run ``tools/<script>`` in a fresh interpreter; return CompletedProcess."""
-    full_env = dict(os.environ, PYTHONHASHSEED='0', **(env or {}))
     return subprocess.run(
         [sys.executable, osp.join(REPO, 'tools', script), *map(str, args)],
         cwd=cwd or REPO, capture_output=True, text=True, timeout=timeout,
-        env=full_env)
+        env=tool_env(**(env or {})))
+
+
+def load_tool(path: str):
+    """Import ``tools/<path>`` (a script, not a package) to call it in-process."""
+    name = 'dccd_tool_' + osp.splitext(path)[0].replace('/', '_')
+    spec = importlib.util.spec_from_file_location(name, osp.join(REPO, 'tools', path))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def write_tiny_seg_dataset(root: str, seed: int = 0) -> str:

@@ -2,6 +2,7 @@
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out DIR]
         [--show-dir DIR] [--tta] [--cfg-options KEY=VALUE ...] [--launcher ...]
+        [--ingredients-file FILE.json]
 """
 import argparse
 import os
@@ -11,6 +12,8 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
+from dccd.datasets.transforms import use_ingredients_file
+from dccd.engine import setup_cpu_dist, teardown_dist
 from dccd.utils import InputError, default_work_dir, exit_on_input_error, load_config
 from dccd.utils.checkpoint import check_state_dict, read_checkpoint
 
@@ -24,8 +27,9 @@ def parse_args():
         '--out', help='directory to save the predicted masks (PNG) for offline evaluation')
     parser.add_argument('--show', action='store_true', help='show prediction results')
     parser.add_argument(
-        '--show-dir', help='directory where painted images are saved '
-        '(relative to the work dir\'s timestamp folder, as mmsegmentation)')
+        '--show-dir', help='folder for one overlay per test image, '
+        '<name>_overlay.<jpg|png>: the prediction over the photo with an '
+        'ingredient legend, as tools/infer.py writes')
     parser.add_argument('--wait-time', type=float, default=2, help='the interval of show (s)')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
@@ -34,6 +38,11 @@ def parse_args():
         '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
         help='job launcher')
     parser.add_argument('--tta', action='store_true', help='test time augmentation')
+    parser.add_argument(
+        '--ingredients-file', metavar='FILE.json',
+        help='evaluate the teacher with these ingredient lists (JSON: image file '
+        'name -> list of class names or ids) instead of the GT oracle; every '
+        'test image needs an entry')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
@@ -41,15 +50,14 @@ def parse_args():
 
 
 def enable_visualization(cfg, args):
+    """Draw every test prediction with DCCD's ingredient legend
+    (FoodSegVisualizationHook): shown (--show) and/or written to --show-dir."""
     hook = cfg.default_hooks.get('visualization')
     if hook is None:
         raise InputError('--show/--show-dir need default_hooks.visualization in the config')
-    hook['draw'] = True
-    if args.show:
-        hook['show'] = True
-        hook['wait_time'] = args.wait_time
-    if args.show_dir:
-        cfg.visualizer['save_dir'] = args.show_dir
+    hook.update(type='FoodSegVisualizationHook', draw=True, interval=1,
+                show=bool(args.show), wait_time=args.wait_time,
+                out_dir=args.show_dir or None)
 
 
 def describe_branch(cfg) -> str:
@@ -68,6 +76,7 @@ def main():
     args = parse_args()
     cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
+    setup_cpu_dist(cfg, args.launcher)  # torchrun without CUDA: gloo
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
@@ -85,6 +94,10 @@ def main():
     if args.out is not None:
         cfg.test_evaluator['output_dir'] = args.out
         cfg.test_evaluator['keep_results'] = True
+    if args.ingredients_file is not None:
+        use_ingredients_file(cfg, args.ingredients_file)  # + teacher branch
+        print_log(f'ingredients: from {args.ingredients_file}, not the GT oracle',
+                  logger='current')
 
     cfg.load_from = None  # loaded below, after the shape check
     runner = Runner.from_cfg(cfg)
@@ -94,6 +107,7 @@ def main():
     runner.load_checkpoint(args.checkpoint)
     print_log(f'evaluating: {describe_branch(cfg)}', logger='current')
     runner.test()
+    teardown_dist()
 
 
 if __name__ == '__main__':

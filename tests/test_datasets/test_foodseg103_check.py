@@ -1,5 +1,4 @@
 """tools/dataset_converters/foodseg103.py --check: the real sample, broken copies."""
-import importlib.util
 import os
 import os.path as osp
 import sys
@@ -8,19 +7,9 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import REPO, run_tool
+from conftest import load_tool, run_tool
 
 TOOL = 'dataset_converters/foodseg103.py'
-
-
-def load_tool(rel_path):
-    """Import a tools/ script as a module, to call its functions in-process."""
-    path = osp.join(REPO, 'tools', rel_path)
-    name = 'tool_' + osp.splitext(osp.basename(path))[0]
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 fs_tool = load_tool(TOOL)

@@ -1,5 +1,4 @@
 """UEC-FoodPIX: converter round trip, swapped-mask fix, --check, dataset loading."""
-import importlib.util
 import os
 import os.path as osp
 import sys
@@ -9,7 +8,7 @@ import numpy as np
 import pytest
 from mmengine.registry import init_default_scope
 
-from conftest import REPO, run_tool
+from conftest import load_tool, run_tool
 from dccd.datasets import INGREDIENT_META_KEYS, UECFOODPIX_CLASSES, UECFoodPIXDataset
 from dccd.utils import InputError
 
@@ -44,16 +43,6 @@ def write_release(root):
                 bgr = bgr.transpose(1, 0, 2)
             cv2.imwrite(osp.join(root, split, 'mask', f'{i}.png'), bgr)
     return root
-
-
-def load_tool(rel_path):
-    """Import a tools/ script as a module, to call its functions in-process."""
-    path = osp.join(REPO, 'tools', rel_path)
-    name = 'tool_' + osp.splitext(osp.basename(path))[0]
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 uec_tool = load_tool(TOOL)

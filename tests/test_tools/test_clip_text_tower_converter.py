@@ -1,5 +1,4 @@
 """tools/model_converters/clip_text_tower.py: convert, load, refuse bad input."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -7,7 +6,7 @@ import os.path as osp
 import open_clip
 import pytest
 import torch
-from conftest import REPO, run_tool
+from conftest import load_tool, run_tool
 
 from dccd.models.text_encoders import CLIPIngredientEncoder
 
@@ -25,14 +24,6 @@ def tiny_clip(tmp_path_factory):
     folder = tmp_path_factory.mktemp('tiny_clip_tool')
     (folder / 'open_clip_config.json').write_text(json.dumps(dict(model_cfg=TINY_CLIP)))
     return f'local-dir:{folder}'
-
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'clip_text_tower', osp.join(REPO, 'tools', TOOL))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_convert_custom_text_checkpoint_and_load(tiny_clip, tmp_path):
@@ -89,7 +80,7 @@ def test_tag_offline_exits_2_with_the_offline_recipe(tmp_path):
 
 
 def test_failed_save_leaves_nothing(tmp_path):
-    tool = load_tool()
+    tool = load_tool(TOOL)
     dst = tmp_path / 'text_tower.pth'
     with pytest.raises(Exception):
         tool.save_atomically(dict(state_dict={}, bad=lambda: None), str(dst))

@@ -1,0 +1,151 @@
+"""Config plumbing for test-time ingredient lists (DCCD, Apache-2.0).
+
+Tools that evaluate the teacher of Hou et al. 2024 with ingredient lists other
+than the GT oracle (``tools/test.py --ingredients-file``,
+``tools/analysis_tools/ingredient_robustness.py``) insert a transform right
+after :class:`ExtractIngredients` in the test pipeline and switch the model's
+``test_cfg.branch`` to the teacher. These helpers do both on an mmengine
+``Config``; they handle a ``TestTimeAug`` pipeline and a TTA-wrapped model.
+"""
+import copy
+import difflib
+from typing import List, Optional, Sequence, Union
+
+from mmseg.registry import DATASETS
+
+from ...utils import InputError
+
+__all__ = [
+    'image_key', 'resolve_classes', 'suggest', 'find_extract_ingredients',
+    'insert_after_extract_ingredients', 'segmentor_cfg', 'use_teacher_branch',
+    'use_ingredients_file'
+]
+
+EXTRACT = 'ExtractIngredients'
+TTA_TRANSFORM = 'TestTimeAug'
+
+
+def image_key(img_path: str) -> str:
+    """The base name of an image path ('a/b/00600.png' -> '00600.png')."""
+    return str(img_path).replace('\\', '/').rsplit('/', 1)[-1]
+
+
+def resolve_classes(classes: Union[str, Sequence[str]]) -> List[str]:
+    """Class names, or those of a registered dataset type ('ToyFoodDataset')."""
+    if isinstance(classes, str):
+        dataset = DATASETS.get(classes)
+        if dataset is None:
+            raise InputError(f"class names: no dataset type '{classes}'")
+        return list(dataset.METAINFO['classes'])
+    if classes is None or not len(classes):
+        raise InputError('class names are needed to read ingredient names')
+    return [str(name) for name in classes]
+
+
+def suggest(name: str, options: Sequence[str]) -> str:
+    """" (did you mean 'x'?)" for the closest option, or ''."""
+    close = difflib.get_close_matches(str(name).lower(),
+                                      [str(o).lower() for o in options], n=1)
+    if not close:
+        return ''
+    original = next(o for o in options if str(o).lower() == close[0])
+    return f" (did you mean '{original}'?)"
+
+
+def _type(transform) -> Optional[str]:
+    return transform.get('type') if isinstance(transform, dict) else None
+
+
+def find_extract_ingredients(pipeline: Sequence[dict]) -> Optional[dict]:
+    """The last ``ExtractIngredients`` config of a pipeline (also inside a
+    ``TestTimeAug``), or None."""
+    found = None
+    for transform in pipeline:
+        if _type(transform) == EXTRACT:
+            found = transform
+        elif _type(transform) == TTA_TRANSFORM:
+            for stage in transform.get('transforms', []):
+                for option in stage:
+                    if _type(option) == EXTRACT:
+                        found = option
+    return found
+
+
+def insert_after_extract_ingredients(pipeline: Sequence[dict],
+                                     transform: dict) -> List[dict]:
+    """A copy of ``pipeline`` with ``transform`` right after the last
+    ``ExtractIngredients`` (so nothing after it overwrites the list).
+
+    In a ``TestTimeAug`` the transform becomes a stage of its own after the
+    stage holding ``ExtractIngredients``.
+
+    Raises:
+        InputError: the pipeline has no ``ExtractIngredients``.
+    """
+    pipeline = copy.deepcopy(list(pipeline))
+    for index in reversed(range(len(pipeline))):
+        entry = pipeline[index]
+        if _type(entry) == EXTRACT:
+            pipeline.insert(index + 1, copy.deepcopy(transform))
+            return pipeline
+        if _type(entry) == TTA_TRANSFORM:
+            stages = list(entry.get('transforms', []))
+            for stage_index in reversed(range(len(stages))):
+                if any(_type(option) == EXTRACT for option in stages[stage_index]):
+                    stages.insert(stage_index + 1, [copy.deepcopy(transform)])
+                    entry['transforms'] = stages
+                    return pipeline
+    raise InputError(f"the test pipeline has no {EXTRACT}: cannot place "
+                     f"{transform.get('type')} after it")
+
+
+def segmentor_cfg(cfg) -> dict:
+    """The segmentor's config: ``cfg.model``, or its ``module`` under a TTA
+    wrapper (``tools/test.py --tta``)."""
+    model = cfg.model
+    if 'module' in model and 'backbone' not in model:
+        return model.module
+    return model
+
+
+def use_teacher_branch(cfg, option: str) -> dict:
+    """Set ``test_cfg.branch='teacher'`` on the segmentor; return its config.
+
+    Args:
+        cfg: the mmengine Config, changed in place.
+        option: the tool option asking for it (for the error message).
+
+    Raises:
+        InputError: the model has no text teacher (DDP, image only).
+    """
+    model = segmentor_cfg(cfg)
+    if model.get('text_encoder') is None:
+        raise InputError(f'{option} needs a model with an ingredient-text teacher '
+                         '(DCC/DCCD); this config is image only (no model.text_encoder)')
+    if model.get('test_cfg') is None:
+        model['test_cfg'] = dict()
+    model['test_cfg']['branch'] = 'teacher'
+    return model
+
+
+def use_ingredients_file(cfg, path: str, option: str = '--ingredients-file') -> None:
+    """Evaluate the teacher with the lists of ``path`` instead of the oracle.
+
+    Reads and checks the file now (so a bad file fails before any model is
+    built), inserts :class:`IngredientsFromFile` after ``ExtractIngredients``
+    in ``cfg.test_dataloader.dataset.pipeline`` and forces the teacher branch.
+    Images missing from the file raise an error when they are loaded.
+    """
+    from .ingredients_from_file import IngredientsFromFile
+    model = use_teacher_branch(cfg, option)
+    dataset = cfg.test_dataloader.dataset
+    if 'pipeline' not in dataset:
+        raise InputError(f'{option}: test_dataloader.dataset has no pipeline')
+    extract = find_extract_ingredients(dataset.pipeline)
+    if extract is None:
+        raise InputError(f'{option}: the test pipeline has no {EXTRACT}')
+    transform = dict(type='IngredientsFromFile', ingredients_file=path,
+                     classes=model.get('class_names'),
+                     background_index=extract.get('background_index', 0))
+    IngredientsFromFile(**{k: v for k, v in transform.items() if k != 'type'})
+    dataset.pipeline = insert_after_extract_ingredients(dataset.pipeline, transform)

@@ -1,0 +1,150 @@
+"""tools/test.py --ingredients-file and tools/analysis_tools/ingredient_robustness.py.
+
+The shared micro toy checkpoint (6 iterations) still predicts background
+everywhere, whatever its inputs, so its metrics cannot react to the text. The
+tests use a copy whose classifier can never pick background (its row zeroed,
+bias -10): the argmax then runs over the food classes and depends on the
+decoder's input, hence on the ingredient text. Nothing else changes.
+"""
+import glob
+import json
+import os.path as osp
+import re
+import sys
+
+import cv2
+import pytest
+import torch
+
+from conftest import load_tool, run_tool, toy_data_options
+from dccd.datasets import ingredient_ids
+
+ROBUSTNESS = 'analysis_tools/ingredient_robustness.py'
+METRICS = re.compile(r'aAcc: ([\d.]+)\s+mIoU: ([\d.]+)\s+mAcc: ([\d.]+)')
+
+
+def metrics_of(result) -> dict:
+    assert result.returncode == 0, result.stderr[-3000:]
+    match = METRICS.search(result.stdout + result.stderr)
+    assert match, (result.stdout + result.stderr)[-2000:]
+    return dict(zip(('aAcc', 'mIoU', 'mAcc'), map(float, match.groups())))
+
+
+@pytest.fixture(scope='module')
+def text_checkpoint(toy_checkpoint, tmp_path_factory):
+    """(config, checkpoint) of the micro toy model that cannot say background."""
+    config, ckpt, _ = toy_checkpoint
+    checkpoint = torch.load(ckpt, weights_only=True)
+    state = checkpoint['state_dict']
+    weight = state['decode_head.conv_seg.weight'].clone()
+    bias = state['decode_head.conv_seg.bias'].clone()
+    weight[0], bias[0] = 0.0, -10.0
+    state['decode_head.conv_seg.weight'], state['decode_head.conv_seg.bias'] = weight, bias
+    path = str(tmp_path_factory.mktemp('text_ckpt') / 'no_background.pth')
+    torch.save(dict(meta=checkpoint['meta'], state_dict=state), path)
+    return config, path
+
+
+@pytest.fixture(scope='module')
+def true_lists(toy_root):
+    """Image file name -> its GT ingredient ids, for the toy test split."""
+    masks = sorted(glob.glob(osp.join(toy_root, 'Images', 'ann_dir', 'test', '*.png')))
+    assert masks
+    return {osp.basename(m): ingredient_ids(cv2.imread(m, cv2.IMREAD_UNCHANGED))
+            for m in masks}
+
+
+def run_test(config, ckpt, toy_root, work_dir, *extra):
+    """tools/test.py on the toy test split; ``extra`` follows --cfg-options
+    (more KEY=VALUE pairs or further options)."""
+    return run_tool('test.py', config, ckpt, '--work-dir', work_dir,
+                    *toy_data_options(toy_root), *extra)
+
+
+@pytest.fixture(scope='module')
+def oracle_teacher(text_checkpoint, toy_root, tmp_path_factory):
+    config, ckpt = text_checkpoint
+    result = run_test(config, ckpt, toy_root, tmp_path_factory.mktemp('oracle'),
+                      'model.test_cfg.branch=teacher')
+    assert 'an ORACLE result' in result.stdout + result.stderr
+    return metrics_of(result)
+
+
+def test_true_lists_reproduce_the_oracle_exactly(
+        text_checkpoint, toy_root, true_lists, oracle_teacher, tmp_path):
+    config, ckpt = text_checkpoint
+    # names for half the images, ids for the others, shuffled order
+    classes = ('background', 'peach', 'mango', 'cucumber', 'zucchini', 'tofu',
+               'chicken', 'tomato', 'broccoli', 'rice', 'blueberry', 'steak')
+    content = {name: ([classes[i] for i in ids[::-1]] if k % 2 else ids[::-1])
+               for k, (name, ids) in enumerate(true_lists.items())}
+    path = tmp_path / 'true.json'
+    path.write_text(json.dumps(content))
+    result = run_test(config, ckpt, toy_root, tmp_path / 'w', '--ingredients-file', path)
+    assert f'ingredients: from {path}, not the GT oracle' in result.stdout + result.stderr
+    assert metrics_of(result) == oracle_teacher  # same numbers, to the last digit
+
+
+def test_wrong_lists_change_the_metrics(
+        text_checkpoint, toy_root, true_lists, oracle_teacher, tmp_path):
+    config, ckpt = text_checkpoint
+    # every image gets three foods it does not contain
+    wrong = {name: [i for i in range(1, 12) if i not in ids][:3]
+             for name, ids in true_lists.items()}
+    path = tmp_path / 'wrong.json'
+    path.write_text(json.dumps(wrong))
+    result = run_test(config, ckpt, toy_root, tmp_path / 'w', '--ingredients-file', path)
+    assert metrics_of(result) != oracle_teacher
+
+
+def test_unknown_name_is_one_line_exit_2(text_checkpoint, tmp_path, monkeypatch, capsys):
+    """Checked before any model is built (so run in-process)."""
+    config, ckpt = text_checkpoint
+    path = tmp_path / 'typo.json'
+    path.write_text(json.dumps({'00016.png': ['peach', 'brocoli']}))
+    monkeypatch.setattr(sys, 'argv', ['test.py', config, ckpt,
+                                      '--ingredients-file', str(path)])
+    with pytest.raises(SystemExit) as info:
+        load_tool('test.py').main()
+    assert info.value.code == 2
+    assert capsys.readouterr().err == (
+        f"error: ingredients file {path}, image '00016.png': unknown ingredient "
+        "'brocoli' (did you mean 'broccoli'?)\n")
+
+
+def test_robustness_tool_matches_test_runs(
+        text_checkpoint, toy_root, oracle_teacher, tmp_path):
+    config, ckpt = text_checkpoint
+    student = metrics_of(run_test(config, ckpt, toy_root, tmp_path / 'student'))
+    out_dir = tmp_path / 'robustness'
+    result = run_tool(ROBUSTNESS, config, ckpt, '--rates', '0', '0.5', '--seed', '0',
+                      '--out-dir', out_dir, *toy_data_options(toy_root))
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads((out_dir / 'ingredient_robustness.json').read_text())
+    oracle, corrupted = report['teacher']
+    assert oracle['rate'] == 0 and oracle['dropped'] == oracle['added'] == 0
+    assert {k: oracle[k] for k in oracle_teacher} == oracle_teacher
+    assert {k: report['student'][k] for k in student} == student
+    # rate 0.5 over 8 images: about half of the true ingredients replaced
+    assert corrupted['rate'] == 0.5 and corrupted['images'] == 8
+    assert corrupted['dropped'] == corrupted['added']
+    assert 0.3 < corrupted['dropped'] / corrupted['true'] < 0.7
+    assert corrupted['true'] == oracle['true']
+    # the markdown table, ready to paste
+    table = report['markdown']
+    assert table in result.stdout
+    assert table.splitlines()[0] == (
+        '| ingredient list | dropped | added | mIoU | mAcc | aAcc | mIoU - student |')
+    assert (f'| teacher, GT lists (oracle) | 0.0 % | 0.0 % | {oracle_teacher["mIoU"]:.2f} | '
+            in table)
+    assert f'| student (image only) | - | - | {student["mIoU"]:.2f} | ' in table
+    png = cv2.imread(str(out_dir / 'ingredient_robustness.png'))
+    assert png is not None and png.shape[0] > 100
+
+
+def test_robustness_needs_a_teacher(tmp_path, capsys):
+    with pytest.raises(SystemExit) as info:
+        load_tool(ROBUSTNESS).main(['configs/toy/toy_ddp.py', str(tmp_path / 'x.pth')])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert 'needs a model with an ingredient-text teacher' in err and err.count('\n') == 1

@@ -1,0 +1,241 @@
+"""How much does a wrong ingredient list cost the teacher? Against the student.
+
+    python tools/analysis_tools/ingredient_robustness.py CONFIG CHECKPOINT
+        [--rates 0 0.1 0.25 0.5] [--seed 0] [--out-dir DIR]
+        [--cfg-options KEY=VALUE ...]
+
+DCCD's teacher (Hou et al. 2024) reads each image's ingredient list; tests
+give it the GT-derived list, an oracle, while a real recipe misses some
+ingredients and names absent ones. For each rate ``r`` this evaluates the
+teacher on the config's test set with every list corrupted by
+:class:`~dccd.datasets.transforms.CorruptIngredients`: a fraction ``r`` of
+the true ingredients dropped and as many wrong ones (``r`` times the true
+count) added, drawn per image from ``--seed`` and the file name, so a run is
+reproducible. Rate 0 is the oracle teacher (``tools/test.py`` with
+``model.test_cfg.branch=teacher``). It then evaluates the image-only student
+(DCCD's deployed model; left out for DCC, whose student is not trained) the
+same way ``tools/test.py`` does.
+
+Prints a markdown table (mIoU, mAcc, aAcc, the realised drop/add fractions
+and the teacher's mIoU minus the student's) and writes
+``ingredient_robustness.json`` and ``ingredient_robustness.png`` (mIoU
+against the rate) to ``--out-dir`` (default:
+``work_dirs/<config name>/ingredient_robustness``). DDIM steps and noise seed
+are the config's ``model.test_cfg``.
+
+Written for DCCD (Apache-2.0).
+"""
+import argparse
+import copy
+import io
+import os
+import os.path as osp
+from typing import List, Optional
+
+import torch
+from mmengine.config import DictAction
+from mmengine.device import get_device
+from mmengine.evaluator import Evaluator
+from mmengine.logging import MMLogger
+from mmengine.registry import init_default_scope
+from mmengine.runner import Runner, load_checkpoint
+from mmseg.registry import MODELS
+
+import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
+from dccd.datasets.transforms import INGREDIENT_META_KEYS
+from dccd.datasets.transforms.ingredient_pipeline import (
+    find_extract_ingredients, insert_after_extract_ingredients, use_teacher_branch)
+from dccd.utils import InputError, default_work_dir, exit_on_input_error, load_config
+from dccd.utils.atomic_io import write_bytes_atomic, write_json_atomic
+from dccd.utils.checkpoint import check_state_dict, read_checkpoint
+
+DEFAULT_RATES = (0.0, 0.1, 0.25, 0.5)
+CHANGE_KEYS = ('ingredients_dropped', 'ingredients_added')
+METRICS = ('mIoU', 'mAcc', 'aAcc')
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Teacher mIoU under corrupted ingredient lists, against the student')
+    parser.add_argument('config', help='config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--rates', type=float, nargs='+', default=list(DEFAULT_RATES),
+                        help='fractions of true ingredients dropped (and of wrong '
+                        'ones added)')
+    parser.add_argument('--seed', type=int, default=0, help='seed of the corruption')
+    parser.add_argument('--out-dir', help='where the JSON and PNG go')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override settings of the config; every key must already exist')
+    return parser.parse_args(argv)
+
+
+# --------------------------------------------------------------------------
+# pipelines
+# --------------------------------------------------------------------------
+def _with_change_keys(pipeline: List[dict]) -> List[dict]:
+    """``pipeline`` whose PackSegInputs also packs what the corruption changed."""
+    pipeline = copy.deepcopy(pipeline)
+    for transform in pipeline:
+        if isinstance(transform, dict) and transform.get('type') == 'PackSegInputs':
+            keys = tuple(transform.get('meta_keys', INGREDIENT_META_KEYS))
+            transform['meta_keys'] = keys + tuple(k for k in CHANGE_KEYS if k not in keys)
+    return pipeline
+
+
+def corrupted_loader(cfg, rate: float, seed: int) -> dict:
+    """The test dataloader config with ``CorruptIngredients(rate)`` inserted."""
+    loader = copy.deepcopy(cfg.test_dataloader)
+    dataset = loader.dataset
+    if 'pipeline' not in dataset:
+        raise InputError('test_dataloader.dataset has no pipeline')
+    extract = find_extract_ingredients(dataset.pipeline)
+    if extract is None:
+        raise InputError('the test pipeline has no ExtractIngredients: the teacher '
+                         'has no ingredient list to corrupt')
+    corrupt = dict(type='CorruptIngredients', rate=rate, seed=seed,
+                   num_classes=extract['num_classes'],
+                   background_index=extract.get('background_index', 0),
+                   ignore_index=extract.get('ignore_index', 255))
+    dataset.pipeline = _with_change_keys(
+        insert_after_extract_ingredients(dataset.pipeline, corrupt))
+    return loader
+
+
+# --------------------------------------------------------------------------
+# evaluation
+# --------------------------------------------------------------------------
+def load_model(cfg, checkpoint: str):
+    """The segmentor with the checkpoint's weights, in eval mode."""
+    ckpt = read_checkpoint(checkpoint)
+    model = MODELS.build(cfg.model)
+    check_state_dict(model, ckpt, checkpoint)
+    del ckpt
+    load_checkpoint(model, checkpoint, map_location='cpu')
+    return model.to(get_device()).eval()
+
+
+def evaluate(model, loader_cfg, evaluator_cfg, branch: str) -> dict:
+    """mIoU/mAcc/aAcc of ``branch`` on the loader's images, as TestLoop does,
+    plus how many ingredients were true, dropped and added."""
+    model.test_cfg.branch = branch
+    loader = Runner.build_dataloader(loader_cfg)
+    evaluator = Evaluator(copy.deepcopy(evaluator_cfg))
+    evaluator.dataset_meta = loader.dataset.metainfo
+    true = dropped = added = 0
+    with torch.no_grad():
+        for data in loader:
+            outputs = model.test_step(data)
+            evaluator.process(data_samples=outputs, data_batch=data)
+            for sample in outputs:
+                meta = sample.metainfo
+                lost, extra = (len(meta.get(k, [])) for k in CHANGE_KEYS)
+                true += len(meta.get('ingredients', [])) - extra + lost
+                dropped += lost
+                added += extra
+    metrics = evaluator.evaluate(len(loader.dataset))
+    result = {}
+    for name in METRICS:
+        key = next((k for k in metrics if k.split('/')[-1] == name), None)
+        # IoUMetric rounds to 2 decimals in float32: print it as tools/test.py does
+        result[name] = round(float(metrics[key]), 4) if key is not None else None
+    result.update(images=len(loader.dataset), true=true, dropped=dropped, added=added)
+    return result
+
+
+# --------------------------------------------------------------------------
+# report
+# --------------------------------------------------------------------------
+def _percent(part: int, whole: int) -> str:
+    return f'{100 * part / whole:.1f} %' if whole else '-'
+
+
+def _number(value: Optional[float]) -> str:
+    return '-' if value is None else f'{value:.2f}'
+
+
+def markdown(teacher: List[dict], student: Optional[dict]) -> str:
+    """The results as a markdown table, ready to paste."""
+    lines = ['| ingredient list | dropped | added | mIoU | mAcc | aAcc | mIoU - student |',
+             '|---|---:|---:|---:|---:|---:|---:|']
+    for row in teacher:
+        label = ('teacher, GT lists (oracle)' if row['rate'] == 0
+                 else f'teacher, {100 * row["rate"]:g} % corrupted')
+        delta = '-' if student is None else f'{row["mIoU"] - student["mIoU"]:+.2f}'
+        lines.append(f'| {label} | {_percent(row["dropped"], row["true"])} | '
+                     f'{_percent(row["added"], row["true"])} | {_number(row["mIoU"])} | '
+                     f'{_number(row["mAcc"])} | {_number(row["aAcc"])} | {delta} |')
+    if student is not None:
+        lines.append(f'| student (image only) | - | - | {_number(student["mIoU"])} | '
+                     f'{_number(student["mAcc"])} | {_number(student["aAcc"])} | 0.00 |')
+    return '\n'.join(lines)
+
+
+def plot(teacher: List[dict], student: Optional[dict], title: str) -> bytes:
+    """Teacher mIoU against the corruption rate, the student as a line; PNG."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    rates = [100 * row['rate'] for row in teacher]
+    ax.plot(rates, [row['mIoU'] for row in teacher], marker='o',
+            label='teacher (image + corrupted ingredient list)')
+    if student is not None:
+        ax.axhline(student['mIoU'], color='tab:orange', linestyle='--',
+                   label='student (image only)')
+    ax.set_xlabel('ingredients dropped = wrong ones added (% of the true list)')
+    ax.set_ylabel('mIoU (%)')
+    ax.set_title(title, fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format='png', dpi=100)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+@exit_on_input_error
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    rates = sorted(set(args.rates))
+    if rates[0] < 0 or rates[-1] > 1:
+        raise InputError(f'--rates must lie in [0, 1], got {args.rates}')
+    if args.seed < 0:
+        raise InputError(f'--seed must be >= 0, got {args.seed}')
+    cfg = load_config(args.config, args.cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    use_teacher_branch(cfg, 'ingredient_robustness.py')
+    model = load_model(cfg, args.checkpoint)
+    # the metric's per-class tables go to a quiet logger; the table below is ours
+    MMLogger.get_instance('ingredient_robustness', log_level='WARNING')
+    teacher = []
+    for rate in rates:
+        row = evaluate(model, corrupted_loader(cfg, rate, args.seed),
+                       cfg.test_evaluator, 'teacher')
+        teacher.append(dict(rate=rate, **row))
+        print(f'teacher, rate {rate:g}: mIoU {row["mIoU"]:.2f}', flush=True)
+    student = None
+    if model.mode == 'dccd':
+        student = evaluate(model, cfg.test_dataloader, cfg.test_evaluator, 'student')
+        print(f'student: mIoU {student["mIoU"]:.2f}', flush=True)
+    else:
+        print('no student row: in DCC the image-only branch is not trained')
+    table = markdown(teacher, student)
+    steps = model.test_cfg.steps
+    print(f'\nIngredient robustness: {args.config}, {args.checkpoint}; '
+          f'{teacher[0]["images"]} test images, {steps} DDIM steps, seed {args.seed}\n')
+    print(table)
+    out_dir = args.out_dir or osp.join(default_work_dir(args.config), 'ingredient_robustness')
+    os.makedirs(out_dir, exist_ok=True)
+    write_json_atomic(osp.join(out_dir, 'ingredient_robustness.json'), dict(
+        config=args.config, checkpoint=args.checkpoint, seed=args.seed,
+        ddim_steps=steps, teacher=teacher, student=student, markdown=table))
+    title = f'{osp.basename(args.config)}: teacher vs student, seed {args.seed}'
+    write_bytes_atomic(osp.join(out_dir, 'ingredient_robustness.png'),
+                       plot(teacher, student, title))
+    print(f'\nwrote ingredient_robustness.json and ingredient_robustness.png to {out_dir}')
+
+
+if __name__ == '__main__':
+    main()
