@@ -70,16 +70,21 @@ def tiny_seg_root(tmp_path_factory):
     return write_tiny_seg_dataset(str(tmp_path_factory.mktemp('tiny_seg')))
 
 
+def require_shared(name: str) -> str:
+    """``../shared/data/<name>``: skipped when absent, except under CI
+    (CI=true), where its absence is a failure."""
+    path = osp.join(SHARED_DATA, name)
+    if not osp.exists(path):
+        if os.environ.get('CI') == 'true':
+            pytest.fail(f'CI=true but the shared test data is missing: {path}')
+        pytest.skip(f'shared test data not found: {path}')
+    return path
+
+
 @pytest.fixture(scope='session')
 def foodseg_sample():
-    """The 65 real FoodSeg103 test images in ../shared (skipped when absent,
-    a failure under CI, where the sample must be present)."""
-    root = osp.join(SHARED_DATA, 'foodseg103_sample')
-    if not osp.isdir(root):
-        if os.environ.get('CI') == 'true':
-            pytest.fail(f'CI=true but the FoodSeg103 sample is missing: {root}')
-        pytest.skip(f'FoodSeg103 sample not found at {root}')
-    return root
+    """The 65 real FoodSeg103 test images and masks in ../shared."""
+    return require_shared('foodseg103_sample')
 
 
 MICRO_TOY_CONFIG = osp.join(REPO, 'tests', 'configs', 'micro_toy_dccd.py')

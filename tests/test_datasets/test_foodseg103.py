@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from mmengine.registry import init_default_scope
 
-from conftest import SHARED_DATA
+from conftest import require_shared
 from dccd.datasets import (FOODSEG103_CLASSES, INGREDIENT_META_KEYS,
                            UECFOODPIX_CLASSES, FoodSeg103Dataset, food_palette,
                            ingredient_names)
@@ -38,9 +38,7 @@ def test_class_lists_match_shared_files():
     assert FOODSEG103_CLASSES[0] == UECFOODPIX_CLASSES[0] == 'background'
     assert FOODSEG103_CLASSES[103] == 'other ingredients'
     assert UECFOODPIX_CLASSES[101:] == ('others', 'beverage')
-    classes_dir = osp.join(SHARED_DATA, 'classes')
-    if not osp.isdir(classes_dir):
-        pytest.skip(f'no {classes_dir}')
+    classes_dir = require_shared('classes')
     for name, classes in (('foodseg103', FOODSEG103_CLASSES),
                           ('uecfoodpix', UECFOODPIX_CLASSES)):
         with open(osp.join(classes_dir, f'{name}.txt')) as f:
