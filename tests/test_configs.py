@@ -10,6 +10,8 @@ import copy
 import glob
 import os.path as osp
 
+import cv2
+import numpy as np
 import pytest
 import torch
 import torch.nn as nn
@@ -164,15 +166,16 @@ def test_foodseg103_pipelines_on_a_real_sample(foodseg_sample):
     stem = osp.splitext(osp.basename(name))[0]
     info = dict(img_path=name, seg_map_path=osp.join(foodseg_sample, 'masks', stem + '.png'),
                 reduce_zero_label=False, seg_fields=[])
-    import numpy as np
-    import cv2
     mask = cv2.imread(info['seg_map_path'], cv2.IMREAD_UNCHANGED)
     expected = sorted(int(i) for i in np.unique(mask) if i not in (0, 255))
     for loader in ('train_dataloader', 'test_dataloader'):
         out = Compose(cfg[loader].dataset.pipeline)(copy.deepcopy(info))
         assert out['data_samples'].metainfo['ingredients'] == expected
+    np.random.seed(0)  # RandomResize / RandomCrop draw from numpy
     train_out = Compose(cfg.train_dataloader.dataset.pipeline)(copy.deepcopy(info))
-    assert train_out['inputs'].shape[1:] == (512, 1024)  # the crop
+    height, width = train_out['inputs'].shape[1:]
+    assert height <= 512 and width <= 1024  # cropped (padded later, in the model)
+    assert train_out['data_samples'].gt_sem_seg.data.shape[1:] == (height, width)
 
 
 def test_full_convnext_l_dccd_parameter_counts():
