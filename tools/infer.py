@@ -35,7 +35,7 @@ from mmengine.utils import ProgressBar
 
 import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
 from dccd.apis import init_segmentor, segment_food, select_branch
-from dccd.datasets.file_checks import verify_image_bytes
+from dccd.datasets.file_checks import decode_image
 from dccd.engine.hooks import overlay_name
 from dccd.utils import InputError, exit_on_input_error
 from dccd.utils.atomic_io import write_image_atomic, write_json_atomic
@@ -103,13 +103,7 @@ def check_image(path: str) -> None:
         data = fileio.get(path)
     except OSError as exc:
         raise InputError(f'cannot read image {path}: {exc.strerror or exc}') from exc
-    verify_image_bytes(data, path)
-    try:
-        img = mmcv.imfrombytes(data, flag='unchanged')
-    except Exception:  # Pillow raises, cv2 returns None
-        img = None
-    if img is None or img.size == 0:
-        raise InputError(f'cannot decode image: {path}')
+    decode_image(data, path)  # verified whole and decodable
 
 
 def parse_ingredients(text: Optional[str]) -> Optional[List[str]]:

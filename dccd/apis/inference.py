@@ -35,7 +35,6 @@ only for the duration of a call.
 import contextlib
 import copy
 import dataclasses
-import difflib
 import os.path as osp
 import re
 from pathlib import Path
@@ -51,9 +50,10 @@ from mmseg.registry import DATASETS, MODELS
 from mmseg.structures import SegDataSample
 
 from ..datasets.ingredients import (IngredientShare, background_index,
-                                    ingredient_shares)
+                                    ingredient_shares, name_lookup,
+                                    normalise_name)
 from ..datasets.palette import food_palette
-from ..utils import InputError, load_config
+from ..utils import InputError, closest, load_config
 from ..utils.checkpoint import check_state_dict, read_checkpoint
 
 __all__ = [
@@ -214,10 +214,6 @@ def init_segmentor(config: Union[str, Path, Config],
 # --------------------------------------------------------------------------
 # ingredients
 # --------------------------------------------------------------------------
-def _normalise(name: str) -> str:
-    return ' '.join(str(name).split()).lower()
-
-
 def match_ingredients(model: torch.nn.Module, names: Sequence[str]) -> List[int]:
     """Class ids of the user's ingredient names, for the teacher branch.
 
@@ -239,16 +235,16 @@ def match_ingredients(model: torch.nn.Module, names: Sequence[str]) -> List[int]
         raise InputError('ingredients need a model with a text encoder (a DCC/DCCD '
                          'config); this model is image-only (DDP): leave them out')
     classes = list(model.class_names)
-    lookup = {_normalise(c): i for i, c in enumerate(classes)}
+    lookup = name_lookup(classes)
     background = background_index(classes)
     ids, problems = set(), []
     for name in names:
-        key = _normalise(name)
+        key = normalise_name(name)
         if not key:
             continue
         if key not in lookup:
-            close = difflib.get_close_matches(
-                key, [c for c in lookup if lookup[c] != background], n=3, cutoff=0.0)
+            foods = [c for i, c in enumerate(classes) if i != background]
+            close = closest(key, foods, n=3, cutoff=0.0)
             problems.append(f"'{str(name).strip()}' (closest: {', '.join(close)})")
         elif lookup[key] == background:
             problems.append(f"'{str(name).strip()}' (background is not an ingredient)")

@@ -10,12 +10,16 @@ pipeline; the model turns them into names with :func:`ingredient_names` and the
 dataset's ``metainfo['classes']``. :func:`ingredient_shares` measures how
 much of a (predicted) mask each ingredient covers, for the inference tools.
 """
-from typing import List, NamedTuple, Optional, Sequence, Tuple
+from typing import List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
+from mmseg.registry import DATASETS
+
+from ..utils import InputError
 
 __all__ = [
-    'present_ids', 'ingredient_ids', 'ingredient_names', 'background_index',
+    'present_ids', 'ingredient_ids', 'ingredient_names', 'resolve_classes',
+    'image_key', 'normalise_name', 'name_lookup', 'background_index',
     'IngredientShare', 'ingredient_shares'
 ]
 
@@ -73,6 +77,33 @@ def ingredient_names(ids: Sequence[int], classes: Sequence[str]) -> List[str]:
                 f'ingredient id {i} is outside the {len(classes)} classes')
         names.append(classes[int(i)])
     return names
+
+
+def image_key(img_path: str) -> str:
+    """The base name of an image path ('a/b/00600.png' -> '00600.png')."""
+    return str(img_path).replace('\\', '/').rsplit('/', 1)[-1]
+
+
+def resolve_classes(classes: Union[str, Sequence[str]]) -> List[str]:
+    """Class names, or those of a registered dataset type ('ToyFoodDataset')."""
+    if isinstance(classes, str):
+        dataset = DATASETS.get(classes)
+        if dataset is None:
+            raise InputError(f"class names: no dataset type '{classes}'")
+        return list(dataset.METAINFO['classes'])
+    if classes is None or not len(classes):
+        raise InputError('class names are needed to read ingredient names')
+    return [str(name) for name in classes]
+
+
+def normalise_name(name: str) -> str:
+    """A class name as users may type it: case and runs of spaces ignored."""
+    return ' '.join(str(name).split()).lower()
+
+
+def name_lookup(classes: Sequence[str]) -> dict:
+    """``normalise_name(class name) -> class id``, to match users' names."""
+    return {normalise_name(name): i for i, name in enumerate(classes)}
 
 
 def background_index(classes: Sequence[str]) -> Optional[int]:

@@ -4,7 +4,6 @@ Tools stay thin (``Config.fromfile``, ``--cfg-options``, ``Runner.from_cfg``,
 as mmsegmentation's); this module adds the checks that turn a user's mistake
 into one clear line instead of a traceback.
 """
-import difflib
 import functools
 import os.path as osp
 import sys
@@ -12,14 +11,9 @@ from typing import Callable, Optional
 
 from mmengine.config import Config
 
-from .errors import InputError, one_line_error
+from .errors import InputError, did_you_mean, one_line_error
 
 __all__ = ['load_config', 'default_work_dir', 'exit_on_input_error']
-
-
-def _suggest(name: str, options) -> str:
-    close = difflib.get_close_matches(name, [str(o) for o in options], n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ''
 
 
 def _check_key(cfg: Config, key: str, cfg_path: str) -> None:
@@ -35,7 +29,7 @@ def _check_key(cfg: Config, key: str, cfg_path: str) -> None:
             where = '.'.join(walked) or 'the top level'
             raise InputError(
                 f"--cfg-options: '{key}' is not a key of {cfg_path}: "
-                f"no '{part}' under {where}{_suggest(part, options)}")
+                f"no '{part}' under {where}{did_you_mean(part, options)}")
         walked.append(part)
 
 

@@ -39,7 +39,7 @@ from mmseg.registry import DATASETS, MODELS
 
 import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
 from dccd.datasets.ingredients import ingredient_names
-from dccd.datasets.transforms.ingredient_pipeline import image_key, resolve_classes
+from dccd.datasets.ingredients import image_key, resolve_classes
 from dccd.utils import InputError, exit_on_input_error, load_config
 from dccd.utils.atomic_io import write_image_atomic, write_json_atomic
 

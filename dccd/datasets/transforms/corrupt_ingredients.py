@@ -29,7 +29,7 @@ from mmcv.transforms import BaseTransform
 from mmseg.registry import TRANSFORMS
 
 from ...utils import InputError
-from .ingredient_pipeline import image_key
+from ..ingredients import image_key
 
 __all__ = ['CorruptIngredients', 'corrupt_ids']
 

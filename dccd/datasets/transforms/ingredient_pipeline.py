@@ -8,48 +8,18 @@ after :class:`ExtractIngredients` in the test pipeline and switch the model's
 ``Config``; they handle a ``TestTimeAug`` pipeline and a TTA-wrapped model.
 """
 import copy
-import difflib
-from typing import List, Optional, Sequence, Union
-
-from mmseg.registry import DATASETS
+from typing import List, Optional, Sequence
 
 from ...utils import InputError
 
 __all__ = [
-    'image_key', 'resolve_classes', 'suggest', 'find_extract_ingredients',
+    'find_extract_ingredients',
     'insert_after_extract_ingredients', 'segmentor_cfg', 'use_teacher_branch',
     'use_ingredients_file'
 ]
 
 EXTRACT = 'ExtractIngredients'
 TTA_TRANSFORM = 'TestTimeAug'
-
-
-def image_key(img_path: str) -> str:
-    """The base name of an image path ('a/b/00600.png' -> '00600.png')."""
-    return str(img_path).replace('\\', '/').rsplit('/', 1)[-1]
-
-
-def resolve_classes(classes: Union[str, Sequence[str]]) -> List[str]:
-    """Class names, or those of a registered dataset type ('ToyFoodDataset')."""
-    if isinstance(classes, str):
-        dataset = DATASETS.get(classes)
-        if dataset is None:
-            raise InputError(f"class names: no dataset type '{classes}'")
-        return list(dataset.METAINFO['classes'])
-    if classes is None or not len(classes):
-        raise InputError('class names are needed to read ingredient names')
-    return [str(name) for name in classes]
-
-
-def suggest(name: str, options: Sequence[str]) -> str:
-    """" (did you mean 'x'?)" for the closest option, or ''."""
-    close = difflib.get_close_matches(str(name).lower(),
-                                      [str(o).lower() for o in options], n=1)
-    if not close:
-        return ''
-    original = next(o for o in options if str(o).lower() == close[0])
-    return f" (did you mean '{original}'?)"
 
 
 def _type(transform) -> Optional[str]:

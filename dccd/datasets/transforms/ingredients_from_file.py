@@ -33,8 +33,8 @@ from mmcv.transforms import BaseTransform
 from mmengine.logging import print_log
 from mmseg.registry import TRANSFORMS
 
-from ...utils import InputError
-from .ingredient_pipeline import image_key, resolve_classes, suggest
+from ...utils import InputError, did_you_mean
+from ..ingredients import image_key, name_lookup, normalise_name, resolve_classes
 
 __all__ = ['IngredientsFromFile', 'read_ingredients_file']
 
@@ -51,10 +51,10 @@ def _to_id(item: object, classes: Sequence[str], lookup: Dict[str, int],
         if not 0 <= item < len(classes):
             raise InputError(f'{where}: class id {item} is outside 0..{len(classes) - 1}')
         return item
-    key = item.strip().lower()
+    key = normalise_name(item)
     if key not in lookup:
         raise InputError(f"{where}: unknown ingredient '{item}'"
-                         f'{suggest(item, classes)}')
+                         f'{did_you_mean(item, classes)}')
     return lookup[key]
 
 
@@ -88,7 +88,7 @@ def read_ingredients_file(path: str, classes: Sequence[str],
         raise InputError(f'ingredients file {path}: expected a JSON object '
                          f'(image name -> list of ingredients), got a '
                          f'{type(content).__name__}')
-    lookup = {str(name).strip().lower(): i for i, name in enumerate(classes)}
+    lookup = name_lookup(classes)
     lists = {}
     for image, items in content.items():
         where = f"ingredients file {path}, image '{image}'"

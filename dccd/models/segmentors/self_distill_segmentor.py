@@ -33,10 +33,11 @@ import torch
 import torch.nn.functional as F
 from mmengine.config import ConfigDict
 from mmseg.models.segmentors import EncoderDecoder
-from mmseg.registry import DATASETS, MODELS
+from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig, SampleList
 from torch import Tensor
 
+from ...datasets.ingredients import image_key, ingredient_names, resolve_classes
 from ...utils import InputError
 from ..layers.noise_schedule import (cosine_log_snr, ddim_step,
                                      log_snr_to_alpha_sigma,
@@ -104,7 +105,7 @@ class SelfDistillSegmentor(EncoderDecoder):
         self.text_encoder = MODELS.build(text_encoder) if text_encoder else None
         self.text_fusion = MODELS.build(text_fusion) if text_fusion else None
         self.distill_loss = MODELS.build(distill_loss) if distill_loss else None
-        self.class_names = self._resolve_class_names(class_names)
+        self.class_names = None if class_names is None else resolve_classes(class_names)
         if self.text_encoder is not None and self.class_names is None:
             raise ValueError('model.class_names is needed to write ingredient prompts')
         self.sample_range = tuple(sample_range)
@@ -112,15 +113,6 @@ class SelfDistillSegmentor(EncoderDecoder):
         self.test_cfg = self._complete_test_cfg(self.test_cfg)
 
     # ------------------------------------------------------------ set-up
-    @staticmethod
-    def _resolve_class_names(class_names) -> Optional[List[str]]:
-        if class_names is None or not isinstance(class_names, str):
-            return None if class_names is None else list(class_names)
-        dataset = DATASETS.get(class_names)
-        if dataset is None:
-            raise ValueError(f"model.class_names: no dataset type '{class_names}'")
-        return list(dataset.METAINFO['classes'])
-
     @property
     def mode(self) -> str:
         """'ddp', 'dcc' or 'dccd' (see the module docstring)."""
@@ -149,7 +141,7 @@ class SelfDistillSegmentor(EncoderDecoder):
         return ConfigDict(test_cfg)
 
     # ------------------------------------------------------------ branches
-    def ingredient_names(self, batch_img_metas: List[dict]) -> List[List[str]]:
+    def prompt_names(self, batch_img_metas: List[dict]) -> List[List[str]]:
         """Class names of each sample's ``metainfo['ingredients']`` (ids)."""
         names = []
         for meta in batch_img_metas:
@@ -158,7 +150,7 @@ class SelfDistillSegmentor(EncoderDecoder):
                     "the teacher branch needs metainfo['ingredients']: add "
                     "ExtractIngredients to the pipeline and 'ingredients' to "
                     "PackSegInputs' meta_keys, or pass ingredients explicitly")
-            names.append([self.class_names[int(i)] for i in meta['ingredients']])
+            names.append(ingredient_names(meta['ingredients'], self.class_names))
         return names
 
     def branch_feature(self, feature: Tensor, branch: str,
@@ -167,7 +159,7 @@ class SelfDistillSegmentor(EncoderDecoder):
         the image feature fused with the ingredient text (teacher)."""
         if branch == 'student':
             return feature
-        text = self.text_encoder(self.ingredient_names(batch_img_metas))
+        text = self.text_encoder(self.prompt_names(batch_img_metas))
         return self.text_fusion(feature, text.to(feature.dtype))
 
     # ------------------------------------------------------------ training
@@ -222,7 +214,7 @@ class SelfDistillSegmentor(EncoderDecoder):
         channels = self.decode_head.channels
         noise = []
         for i, meta in enumerate(batch_img_metas[:n]):
-            key = str(meta.get('img_path', i)).replace('\\', '/').rsplit('/', 1)[-1]
+            key = image_key(meta.get('img_path', i))
             seed = (zlib.crc32(key.encode()) + int(self.test_cfg.seed)) % 2**63
             gen = torch.Generator(device=feature.device).manual_seed(seed)
             noise.append(torch.randn((channels, h, w), generator=gen,
