@@ -14,26 +14,40 @@ import tempfile
 import cv2
 import numpy as np
 
-__all__ = ['write_bytes_atomic', 'write_image_atomic', 'write_json_atomic']
+__all__ = ['write_bytes_atomic', 'save_torch_atomic', 'write_image_atomic',
+           'write_json_atomic']
+
+
+def _write_atomic(path: str, write) -> None:
+    """Call ``write(file)`` on a temporary file beside ``path``, then rename it."""
+    folder = osp.dirname(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f'.{osp.basename(path)}.', suffix='.tmp', dir=folder)
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            write(f)
+        os.replace(tmp, path)
+    except BaseException:
+        if osp.exists(tmp):
+            os.remove(tmp)
+        raise
 
 
 def write_bytes_atomic(path: str, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file and a rename.
 
     Args:
-        path: the destination file; its folder must exist.
+        path: the destination file (its folder is created if needed).
         data: the file's content.
     """
-    folder = osp.dirname(osp.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f'.{osp.basename(path)}.', suffix='.tmp', dir=folder)
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
+    _write_atomic(path, lambda f: f.write(data))
+
+
+def save_torch_atomic(obj: object, path: str) -> None:
+    """``torch.save(obj)`` to ``path`` through a temporary file and a rename
+    (streamed: a large checkpoint is never held twice in memory)."""
+    import torch
+    _write_atomic(path, lambda f: torch.save(obj, f))
 
 
 def write_image_atomic(path: str, image: np.ndarray, jpeg_quality: int = 95) -> None:

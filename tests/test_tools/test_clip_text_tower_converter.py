@@ -6,7 +6,7 @@ import os.path as osp
 import open_clip
 import pytest
 import torch
-from conftest import load_tool, run_tool
+from conftest import run_tool
 
 from dccd.models.text_encoders import CLIPIngredientEncoder
 
@@ -77,13 +77,3 @@ def test_tag_offline_exits_2_with_the_offline_recipe(tmp_path):
             '--model ViT-L-14` on a machine with internet') in lines[0]
     assert 'model.text_encoder.pretrained=text_tower.pth' in lines[0]
     assert 'model.text_encoder.quick_gelu=True' in lines[0]
-
-
-def test_failed_save_leaves_nothing(tmp_path):
-    tool = load_tool(TOOL)
-    dst = tmp_path / 'text_tower.pth'
-    with pytest.raises(Exception):
-        tool.save_atomically(dict(state_dict={}, bad=lambda: None), str(dst))
-    assert os.listdir(tmp_path) == []
-    tool.save_atomically(dict(state_dict={'w': torch.ones(2)}), str(dst))
-    assert torch.equal(torch.load(dst, weights_only=True)['state_dict']['w'], torch.ones(2))

@@ -33,6 +33,7 @@ from dccd.datasets.file_checks import (bad_ids, check_folder_pairs, decode_mask,
                                        list_files, pair_files, size_mismatch)
 from dccd.datasets.ingredients import present_ids
 from dccd.utils import InputError, exit_on_input_error
+from dccd.utils.atomic_io import write_bytes_atomic
 
 SPLITS = ('train', 'test')
 NUM_CLASSES = len(UECFOODPIX_CLASSES)
@@ -51,18 +52,6 @@ def parse_args():
     parser.add_argument('--nproc', type=int, default=min(4, os.cpu_count() or 1),
                         help='worker processes')
     return parser.parse_args()
-
-
-def write_atomically(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file and a rename."""
-    tmp = f'{path}.{os.getpid()}.tmp'
-    try:
-        with open(tmp, 'wb') as f:
-            f.write(data)
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
 
 
 def convert_one(job: tuple):
@@ -91,7 +80,7 @@ def convert_one(job: tuple):
     ok, png = cv2.imencode('.png', ids.copy())
     if not ok:
         return 'problem', f'cannot encode {out_path}'
-    write_atomically(out_path, png.tobytes())
+    write_bytes_atomic(out_path, png.tobytes())
     return status, message
 
 

@@ -18,10 +18,6 @@ image segmentation" uses the frozen CLIP ViT-L/14 text encoder (open_clip,
 MIT). DCCD code, Apache-2.0.
 """
 import argparse
-import contextlib
-import os
-import os.path as osp
-import tempfile
 from typing import Optional
 
 import torch
@@ -32,6 +28,7 @@ from dccd.models.text_encoders.clip_text_encoder import (build_text_tower,
                                                          resolve_quick_gelu,
                                                          text_tower_config)
 from dccd.utils import exit_on_input_error
+from dccd.utils.atomic_io import save_torch_atomic
 
 FORMAT = 'dccd-clip-text-tower'
 
@@ -69,21 +66,6 @@ def recorded_quick_gelu(args: argparse.Namespace, path: str,
     return True if model_cfg.get('quick_gelu') else None
 
 
-def save_atomically(obj: dict, dst: str) -> None:
-    """torch.save to a temp file beside ``dst``, then rename it over ``dst``."""
-    folder = osp.dirname(osp.abspath(dst))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{osp.basename(dst)}.', suffix='.tmp', dir=folder)
-    try:
-        with os.fdopen(fd, 'wb') as file:
-            torch.save(obj, file)
-        os.replace(tmp, dst)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(tmp)
-        raise
-
-
 @exit_on_input_error
 def main(argv=None) -> None:
     args = parse_args(argv)
@@ -93,7 +75,7 @@ def main(argv=None) -> None:
     state_dict = {k: v.detach().clone() for k, v in state_dict.items()}
     meta = dict(format=FORMAT, model=args.model, source=args.src,
                 quick_gelu=recorded_quick_gelu(args, path, src_meta))
-    save_atomically(dict(meta=meta, state_dict=state_dict), args.dst)
+    save_torch_atomic(dict(meta=meta, state_dict=state_dict), args.dst)
     params = sum(v.numel() for v in state_dict.values())
     print(f'wrote {len(state_dict)} tensors ({params:,} parameters) of the '
           f'{args.model} text tower to {args.dst} (quick_gelu={meta["quick_gelu"]})')

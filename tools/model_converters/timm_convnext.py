@@ -28,7 +28,6 @@ ConvNeXt: Liu et al., CVPR 2022; weights and network from timm (Apache-2.0).
 DCCD code, Apache-2.0.
 """
 import argparse
-import io
 import os
 import os.path as osp
 
@@ -38,7 +37,7 @@ from mmengine.logging import print_log
 import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
 from dccd.models.backbones import TimmConvNeXt
 from dccd.utils import InputError, exit_on_input_error
-from dccd.utils.atomic_io import write_bytes_atomic
+from dccd.utils.atomic_io import save_torch_atomic
 
 FORMAT = 'dccd-timm-convnext'
 BACKBONE_PREFIXES = ('stem.', 'stages.')
@@ -94,10 +93,7 @@ def main(argv=None) -> None:
                          f'e.g. {missing[:3]}: not a complete {arch} checkpoint')
     state_dict = {k: v.detach().clone().contiguous() for k, v in own.items()}
     meta = dict(format=FORMAT, arch=arch, source=args.src, timm_version=_timm_version())
-    buffer = io.BytesIO()
-    torch.save(dict(meta=meta, state_dict=state_dict), buffer)
-    os.makedirs(osp.dirname(osp.abspath(args.dst)), exist_ok=True)
-    write_bytes_atomic(args.dst, buffer.getvalue())
+    save_torch_atomic(dict(meta=meta, state_dict=state_dict), args.dst)
     params = sum(v.numel() for v in state_dict.values())
     print_log(f'wrote {len(state_dict)} tensors ({params:,} parameters) of {arch} '
               f'to {args.dst}; use model.backbone.init_cfg.checkpoint={args.dst}',
