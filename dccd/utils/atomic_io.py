@@ -6,6 +6,7 @@ interrupted or crash: each file is written to a hidden temporary file in the
 target folder and renamed into place (``os.replace`` is atomic on POSIX and
 Windows for files on the same file system).
 """
+import io
 import json
 import os
 import os.path as osp
@@ -15,7 +16,7 @@ import cv2
 import numpy as np
 
 __all__ = ['write_bytes_atomic', 'save_torch_atomic', 'write_image_atomic',
-           'write_json_atomic']
+           'write_json_atomic', 'write_figure_atomic']
 
 
 def _write_atomic(path: str, write) -> None:
@@ -71,3 +72,14 @@ def write_json_atomic(path: str, obj: object) -> None:
     """Write ``obj`` as indented JSON (UTF-8) atomically."""
     text = json.dumps(obj, indent=2, ensure_ascii=False) + '\n'
     write_bytes_atomic(path, text.encode('utf-8'))
+
+
+def write_figure_atomic(path: str, figure) -> None:
+    """Save a matplotlib figure as PNG (100 dpi, tight layout) atomically, then
+    close it."""
+    import matplotlib.pyplot as plt
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format='png', dpi=100)
+    plt.close(figure)
+    write_bytes_atomic(path, buffer.getvalue())

@@ -24,14 +24,13 @@ Written for DCCD (Apache-2.0), with the interface of mmsegmentation's
 """
 import argparse
 import glob
-import io
 import json
 import os
 import os.path as osp
 from typing import Dict, List, Sequence, Tuple
 
 from dccd.utils import InputError, exit_on_input_error
-from dccd.utils.atomic_io import write_bytes_atomic
+from dccd.utils.atomic_io import write_figure_atomic
 
 DEFAULT_KEYS = ('loss_ce_teacher', 'loss_ce_student', 'loss_kl', 'aux.loss_ce',
                 'lr', 'mIoU')
@@ -120,8 +119,8 @@ def run_names(runs: Sequence[str], legend) -> List[str]:
     return names
 
 
-def plot_key(key: str, curves: List[Tuple[str, Tuple[List[int], List[float]]]]) -> bytes:
-    """One figure of ``key`` with one line per run; PNG bytes."""
+def plot_key(key: str, curves: List[Tuple[str, Tuple[List[int], List[float]]]]):
+    """One matplotlib figure of ``key`` with one line per run."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -136,11 +135,7 @@ def plot_key(key: str, curves: List[Tuple[str, Tuple[List[int], List[float]]]]) 
     if key == 'lr':
         ax.ticklabel_format(axis='y', style='sci', scilimits=(-3, 3))
     ax.legend()
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format='png', dpi=100)
-    plt.close(fig)
-    return buffer.getvalue()
+    return fig
 
 
 def summary_line(name: str, key: str, steps: List[int], values: List[float]) -> str:
@@ -166,7 +161,7 @@ def main(argv=None) -> None:
             print(f'{key}: not logged by any run, skipped')
             continue
         path = osp.join(out_dir, f'{key}.png')
-        write_bytes_atomic(path, plot_key(key, curves))
+        write_figure_atomic(path, plot_key(key, curves))
         written.append(path)
         for name, (steps, values) in curves:
             print(summary_line(name, key, steps, values))

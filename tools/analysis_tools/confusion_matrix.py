@@ -41,7 +41,7 @@ from mmseg.registry import DATASETS, TRANSFORMS
 
 import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
 from dccd.utils import InputError, exit_on_input_error, load_config
-from dccd.utils.atomic_io import write_bytes_atomic
+from dccd.utils.atomic_io import write_bytes_atomic, write_figure_atomic
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -192,11 +192,7 @@ def plot_matrix(path: str, shares: np.ndarray, classes: Sequence[str]) -> None:
                     ax.text(j, i, f'{shares[i, j]:.2f}', ha='center', va='center',
                             fontsize=7, color='white' if shares[i, j] > 0.5 else 'black')
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format='png', dpi=100)
-    plt.close(fig)
-    write_bytes_atomic(path, buffer.getvalue())
+    write_figure_atomic(path, fig)
 
 
 def markdown_pairs(pairs, classes: Sequence[str]) -> str:

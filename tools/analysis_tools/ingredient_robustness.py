@@ -27,7 +27,6 @@ Written for DCCD (Apache-2.0).
 """
 import argparse
 import copy
-import io
 import os
 import os.path as osp
 from typing import List, Optional
@@ -46,7 +45,7 @@ from dccd.datasets.transforms import INGREDIENT_META_KEYS
 from dccd.datasets.transforms.ingredient_pipeline import (
     find_extract_ingredients, insert_after_extract_ingredients, use_teacher_branch)
 from dccd.utils import InputError, default_work_dir, exit_on_input_error, load_config
-from dccd.utils.atomic_io import write_bytes_atomic, write_json_atomic
+from dccd.utils.atomic_io import write_figure_atomic, write_json_atomic
 from dccd.utils.checkpoint import check_state_dict, read_checkpoint
 
 DEFAULT_RATES = (0.0, 0.1, 0.25, 0.5)
@@ -171,8 +170,8 @@ def markdown(teacher: List[dict], student: Optional[dict]) -> str:
     return '\n'.join(lines)
 
 
-def plot(teacher: List[dict], student: Optional[dict], title: str) -> bytes:
-    """Teacher mIoU against the corruption rate, the student as a line; PNG."""
+def plot(teacher: List[dict], student: Optional[dict], title: str):
+    """Teacher mIoU against the corruption rate, the student as a line."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -188,11 +187,7 @@ def plot(teacher: List[dict], student: Optional[dict], title: str) -> bytes:
     ax.set_title(title, fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend()
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format='png', dpi=100)
-    plt.close(fig)
-    return buffer.getvalue()
+    return fig
 
 
 @exit_on_input_error
@@ -232,7 +227,7 @@ def main(argv=None) -> None:
         config=args.config, checkpoint=args.checkpoint, seed=args.seed,
         ddim_steps=steps, teacher=teacher, student=student, markdown=table))
     title = f'{osp.basename(args.config)}: teacher vs student, seed {args.seed}'
-    write_bytes_atomic(osp.join(out_dir, 'ingredient_robustness.png'),
+    write_figure_atomic(osp.join(out_dir, 'ingredient_robustness.png'),
                        plot(teacher, student, title))
     print(f'\nwrote ingredient_robustness.json and ingredient_robustness.png to {out_dir}')
 
