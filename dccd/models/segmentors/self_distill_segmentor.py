@@ -245,11 +245,15 @@ class SelfDistillSegmentor(EncoderDecoder):
             noisy = ddim_step(noisy, x0.to(noisy.dtype), log_snr, log_snr_next).to(noisy.dtype)
         return logits
 
-    def encode_decode(self, inputs: Tensor, batch_img_metas: List[dict]) -> Tensor:
-        """Logits of ``test_cfg.branch`` at the input size (whole or slide)."""
+    def branch_logits(self, inputs: Tensor, batch_img_metas: List[dict]) -> Tensor:
+        """DDIM logits of ``test_cfg.branch`` at feature resolution."""
         feature = self.extract_feat(inputs)[0]
         feature = self.branch_feature(feature, self.test_cfg.branch, batch_img_metas)
-        logits = self.ddim_sample(feature, batch_img_metas)
+        return self.ddim_sample(feature, batch_img_metas)
+
+    def encode_decode(self, inputs: Tensor, batch_img_metas: List[dict]) -> Tensor:
+        """Logits of ``test_cfg.branch`` at the input size (whole or slide)."""
+        logits = self.branch_logits(inputs, batch_img_metas)
         return self.decode_head.predict_by_feat(logits, batch_img_metas)
 
     def _forward(self, inputs: Tensor, data_samples: SampleList = None) -> Tensor:
@@ -258,9 +262,7 @@ class SelfDistillSegmentor(EncoderDecoder):
             metas = [dict() for _ in range(inputs.shape[0])]
         else:
             metas = [sample.metainfo for sample in data_samples]
-        feature = self.extract_feat(inputs)[0]
-        feature = self.branch_feature(feature, self.test_cfg.branch, metas)
-        return self.ddim_sample(feature, metas)
+        return self.branch_logits(inputs, metas)
 
     def parameter_counts(self) -> Dict[str, int]:
         """Parameters per part, e.g. for the README's model table."""
