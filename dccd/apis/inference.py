@@ -50,7 +50,7 @@ from mmseg.registry import DATASETS, MODELS
 from mmseg.structures import SegDataSample
 
 from ..datasets.ingredients import (IngredientShare, background_index,
-                                    ingredient_shares, name_lookup,
+                                    ingredient_names, ingredient_shares, name_lookup,
                                     normalise_name)
 from ..datasets.palette import food_palette
 from ..utils import InputError, closest, load_config
@@ -379,7 +379,7 @@ def segment_food(model: torch.nn.Module,
     test_cfg = model.test_cfg or {}
     steps = _check_steps(steps if steps is not None else test_cfg.get('steps', 3))
     branch, ids = select_branch(model, ingredients)
-    names = None if ids is None else [model.class_names[i] for i in ids]
+    names = None if ids is None else ingredient_names(ids, model.class_names)
     data = _pack(model, image)
     if ids is not None:
         data['data_samples'][0].set_metainfo(dict(ingredients=ids))
