@@ -36,7 +36,6 @@ import contextlib
 import copy
 import dataclasses
 import os.path as osp
-import re
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
@@ -45,7 +44,6 @@ import torch
 from mmengine.config import Config
 from mmengine.dataset import Compose
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_state_dict
 from mmseg.registry import DATASETS, MODELS
 from mmseg.structures import SegDataSample
 
@@ -54,7 +52,7 @@ from ..datasets.ingredients import (IngredientShare, background_index,
                                     normalise_name)
 from ..datasets.palette import food_palette
 from ..utils import InputError, closest, load_config
-from ..utils.checkpoint import check_state_dict, read_checkpoint
+from ..utils.checkpoint import load_checked_weights, read_checkpoint
 
 __all__ = [
     'FoodSegResult', 'init_segmentor', 'segment_food', 'match_ingredients',
@@ -200,10 +198,7 @@ def init_segmentor(config: Union[str, Path, Config],
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     model = MODELS.build(cfg.model)
     if ckpt is not None:
-        state = ckpt.get('state_dict', ckpt)
-        state = {re.sub(r'^module\.', '', k): v for k, v in state.items()}
-        check_state_dict(model, dict(state_dict=state), str(checkpoint))
-        load_state_dict(model, state, strict=False)
+        load_checked_weights(model, ckpt, str(checkpoint))
     model.cfg = cfg
     model.dataset_meta = _dataset_meta(model, cfg, ckpt)
     model.to(dev)

@@ -6,13 +6,14 @@ half-loaded model. Tools call these checks first and stop with one line.
 """
 import os.path as osp
 import pickle
+import re
 
 import torch
 import torch.nn as nn
 
 from .errors import InputError
 
-__all__ = ['read_checkpoint', 'check_state_dict']
+__all__ = ['read_checkpoint', 'check_state_dict', 'load_checked_weights']
 
 
 def read_checkpoint(path: str) -> dict:
@@ -65,3 +66,14 @@ def check_state_dict(model: nn.Module, ckpt: dict, path: str) -> None:
             raise InputError(
                 f'checkpoint {path} does not fit the config{hint} '
                 f'({key}: {tuple(state[key].shape)} vs {tuple(own[key].shape)})')
+
+
+def load_checked_weights(model: nn.Module, ckpt: dict, path: str) -> None:
+    """Load the weights of an already read checkpoint into ``model`` after
+    :func:`check_state_dict` (a ``module.`` prefix from DDP is dropped), so
+    the file is read once."""
+    from mmengine.runner import load_state_dict
+    state = ckpt.get('state_dict', ckpt)
+    state = {re.sub(r'^module\.', '', k): v for k, v in state.items()}
+    check_state_dict(model, dict(state_dict=state), path)
+    load_state_dict(model, state, strict=False)

@@ -37,7 +37,7 @@ from mmengine.device import get_device
 from mmengine.evaluator import Evaluator
 from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
-from mmengine.runner import Runner, load_checkpoint
+from mmengine.runner import Runner
 from mmseg.registry import MODELS
 
 import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
@@ -46,7 +46,7 @@ from dccd.datasets.transforms.ingredient_pipeline import (
     find_extract_ingredients, insert_after_extract_ingredients, use_teacher_branch)
 from dccd.utils import InputError, default_work_dir, exit_on_input_error, load_config
 from dccd.utils.atomic_io import write_figure_atomic, write_json_atomic
-from dccd.utils.checkpoint import check_state_dict, read_checkpoint
+from dccd.utils.checkpoint import load_checked_weights, read_checkpoint
 
 DEFAULT_RATES = (0.0, 0.1, 0.25, 0.5)
 CHANGE_KEYS = ('ingredients_dropped', 'ingredients_added')
@@ -108,9 +108,7 @@ def load_model(cfg, checkpoint: str):
     """The segmentor with the checkpoint's weights, in eval mode."""
     ckpt = read_checkpoint(checkpoint)
     model = MODELS.build(cfg.model)
-    check_state_dict(model, ckpt, checkpoint)
-    del ckpt
-    load_checkpoint(model, checkpoint, map_location='cpu')
+    load_checked_weights(model, ckpt, checkpoint)
     return model.to(get_device()).eval()
 
 
