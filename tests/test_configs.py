@@ -20,6 +20,7 @@ from mmengine.config import Config
 from mmseg.registry import MODELS
 
 from conftest import REPO
+from dccd.utils import drop_pretrained
 
 CONFIG_DIR = osp.join(REPO, 'configs')
 PAPER_CONFIGS = sorted(glob.glob(osp.join(CONFIG_DIR, '*.py')))
@@ -49,17 +50,14 @@ class StubConvNeXtL(nn.Module):
 def shrink(model_cfg):
     """Small parts with the same interfaces, random init, no downloads."""
     cfg = copy.deepcopy(model_cfg)
+    drop_pretrained(cfg)
     if cfg.backbone.type == 'TimmConvNeXt' and cfg.backbone.arch == 'convnext_large':
         cfg.backbone = dict(type='StubConvNeXtL')
-    else:
-        cfg.backbone.init_cfg = None
     cfg.decode_head.num_layers = 1
     if cfg.get('text_encoder'):
-        cfg.text_encoder.pretrained = None
         cfg.text_encoder.text_cfg = dict(width=32, heads=2, layers=1, context_length=32)
-    if cfg.get('norm_cfg') is None:
-        for head in ('decode_head', 'auxiliary_head'):
-            cfg[head].norm_cfg = dict(type='BN', requires_grad=True)
+    for head in ('decode_head', 'auxiliary_head'):  # SyncBN needs a process group
+        cfg[head].norm_cfg = dict(type='BN', requires_grad=True)
     return cfg
 
 
@@ -180,8 +178,7 @@ def test_foodseg103_pipelines_on_a_real_sample(foodseg_sample):
 
 def test_full_convnext_l_dccd_parameter_counts():
     cfg = Config.fromfile(osp.join(CONFIG_DIR, 'foodseg103_dccd.py'))
-    cfg.model.backbone.init_cfg = None
-    cfg.model.text_encoder.pretrained = None
+    drop_pretrained(cfg.model)
     model = MODELS.build(cfg.model)
     counts = model.parameter_counts()
     print({k: f'{v / 1e6:.2f}M' for k, v in counts.items()})

@@ -56,7 +56,7 @@ from mmseg.structures import SegDataSample
 
 import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
 from dccd.datasets.ingredients import ingredient_ids
-from dccd.utils import InputError, exit_on_input_error, load_config
+from dccd.utils import InputError, drop_pretrained, exit_on_input_error, load_config
 from dccd.utils.atomic_io import write_json_atomic
 
 AMP_DTYPES = {'none': None, 'fp16': 'float16', 'bf16': 'bfloat16'}
@@ -137,12 +137,7 @@ def prepare_config(cfg: Config, args, size) -> None:
     """Random init without downloads, the benchmark's input size, --amp."""
     model = cfg.model
     if not args.pretrained:
-        model.pretrained = None
-        for part in ('backbone', 'neck', 'decode_head', 'auxiliary_head'):
-            if isinstance(model.get(part), dict) and 'init_cfg' in model[part]:
-                model[part].init_cfg = None
-        if isinstance(model.get('text_encoder'), dict):
-            model.text_encoder.pretrained = None
+        drop_pretrained(model)
     preprocessor = model.get('data_preprocessor')
     if isinstance(preprocessor, dict) and preprocessor.get('size') is not None:
         preprocessor.size = tuple(size)

@@ -51,7 +51,7 @@ from ..datasets.ingredients import (IngredientShare, background_index,
                                     ingredient_names, ingredient_shares, name_lookup,
                                     normalise_name)
 from ..datasets.palette import food_palette
-from ..utils import InputError, closest, load_config
+from ..utils import InputError, closest, drop_pretrained, load_config
 from ..utils.checkpoint import load_checked_weights, read_checkpoint
 
 __all__ = [
@@ -122,18 +122,6 @@ def _check_device(device: str) -> torch.device:
     return dev
 
 
-def _no_pretrained(cfg: Config) -> None:
-    """Weights come from the checkpoint: never fetch backbone/CLIP weights."""
-    model = cfg.model
-    model.pretrained = None
-    model.train_cfg = None
-    for part in ('backbone', 'neck', 'decode_head', 'auxiliary_head'):
-        if isinstance(model.get(part), dict) and 'init_cfg' in model[part]:
-            model[part].init_cfg = None
-    if isinstance(model.get('text_encoder'), dict):
-        model.text_encoder.pretrained = None
-
-
 def _dataset_meta(model: torch.nn.Module, cfg: Config, ckpt: Optional[dict]) -> dict:
     """Classes and palette: the checkpoint's, else the model's class names,
     else the test dataset type's METAINFO."""
@@ -194,7 +182,8 @@ def init_segmentor(config: Union[str, Path, Config],
     ckpt = None
     if checkpoint is not None:
         ckpt = read_checkpoint(str(checkpoint))  # before the (slow) build
-    _no_pretrained(cfg)
+    drop_pretrained(cfg.model)  # the checkpoint brings the weights
+    cfg.model.train_cfg = None
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     model = MODELS.build(cfg.model)
     if ckpt is not None:

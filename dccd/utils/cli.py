@@ -13,7 +13,7 @@ from mmengine.config import Config
 
 from .errors import InputError, did_you_mean, one_line_error
 
-__all__ = ['load_config', 'default_work_dir', 'exit_on_input_error']
+__all__ = ['load_config', 'default_work_dir', 'exit_on_input_error', 'drop_pretrained']
 
 
 def _check_key(cfg: Config, key: str, cfg_path: str) -> None:
@@ -50,6 +50,17 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     return cfg
+
+
+def drop_pretrained(model_cfg) -> None:
+    """Random init, no downloads: clear the pretrained weights of a model config
+    (backbone / neck / heads ``init_cfg``, the text encoder's ``pretrained``)."""
+    model_cfg.pretrained = None
+    for part in ('backbone', 'neck', 'decode_head', 'auxiliary_head'):
+        if isinstance(model_cfg.get(part), dict) and 'init_cfg' in model_cfg[part]:
+            model_cfg[part].init_cfg = None
+    if isinstance(model_cfg.get('text_encoder'), dict):
+        model_cfg.text_encoder.pretrained = None
 
 
 def default_work_dir(config_path: str) -> str:
