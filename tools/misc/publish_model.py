@@ -17,8 +17,6 @@ Written for DCCD (Apache-2.0), after the interface of mmsegmentation's
 import argparse
 import hashlib
 import io
-import os
-import os.path as osp
 from typing import Any
 
 import numpy as np
@@ -77,8 +75,7 @@ def publish(in_file: str, out_file: str) -> str:
     torch.save(slim, buffer)
     data = buffer.getvalue()
     final = published_name(out_file, hashlib.sha256(data).hexdigest())
-    os.makedirs(osp.dirname(osp.abspath(final)), exist_ok=True)
-    write_bytes_atomic(final, data)
+    write_bytes_atomic(final, data)  # creates the folder
     dropped = sorted(set(ckpt) - set(KEPT))
     print_log(f'wrote {final} ({len(data) / 2**20:.1f} MiB; dropped: '
               f'{", ".join(dropped) or "nothing"})', logger='current')
