@@ -5,13 +5,4 @@
 # teacher; test-time ingredients come from the GT mask (an oracle).
 # Paper ablation (Table 3), "+CLIP"; also Table 4's "add" row.
 _base_ = './foodseg103_ddp-nofpn.py'
-model = dict(
-    text_encoder=dict(
-        type='CLIPIngredientEncoder',
-        model_name='ViT-L-14',
-        pretrained='openai',  # or a local file, see README
-        quick_gelu=True,  # OpenAI's CLIP uses QuickGELU
-        frozen=True,
-        template='a photo of {}',
-        separator=', '),
-    text_fusion=dict(type='TextFusion', text_dims=768, channels=256, mode='add'))
+model = dict(text_encoder=_base_.clip_text_encoder, text_fusion=_base_.text_fusion_add)

@@ -9,4 +9,4 @@ model = dict(
     decode_head=dict(num_classes=104),
     auxiliary_head=dict(num_classes=104),
     # names of the class ids, for the ingredient prompts of the text configs
-    class_names='FoodSeg103Dataset')
+    class_names='foodseg103')

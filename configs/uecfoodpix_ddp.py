@@ -9,4 +9,4 @@ model = dict(
     decode_head=dict(num_classes=103),
     auxiliary_head=dict(num_classes=103),
     # names of the class ids, for the ingredient prompts of the text configs
-    class_names='UECFoodPIXDataset')
+    class_names='uecfoodpix')

@@ -153,7 +153,7 @@ def test_config_builds_model_and_pipelines(path):
     losses = model(**model.data_preprocessor(_batch(num_classes), True), mode='loss')
     assert all(torch.isfinite(v).all() for v in losses.values())
     expected = {'ddp': {'loss_ce_student'}, 'dcc': {'loss_ce_teacher'},
-                'dccd': {'loss_ce_teacher', 'loss_ce_student', 'loss_kl'}}[model.mode]
+                'dccd': {'loss_ce_teacher', 'loss_ce_student', 'loss_kl'}}[model.kind]
     assert {k for k in losses if 'loss' in k and not k.startswith('aux')} == expected
     assert 'aux.loss_ce' in losses  # DDP's auxiliary head in every row
 

@@ -18,8 +18,8 @@ preprocessor's pad size.
   ``optim_wrapper`` (forward, backward, optimiser step; AmpOptimWrapper with
   ``--amp fp16|bf16``, CUDA only): median ms/iter over ``--iters`` after
   ``--warmup`` (and the minimum, the better estimate on a busy machine).
-- ``--infer``: ``model.test_step`` (the config's test branch, padded input,
-  logits resized to the image) per DDIM step count: median ms/image and
+- ``--infer``: pre-processing and ``predict_branch`` (the config's test
+  branch, padded input, logits resized to the image) per DDIM step count: median ms/image and
   images/s (batch ``--batch``), under autocast with ``--amp``.
 - Memory: on CUDA the peak of ``torch.cuda.max_memory_allocated`` per phase
   (reset before it); on CPU the process's peak resident set size so far
@@ -55,7 +55,7 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
-from dccd.datasets.ingredients import ingredient_ids
+from dccd.utils import ingredient_ids
 from dccd.utils import InputError, drop_pretrained, exit_on_input_error, load_config
 from dccd.utils.atomic_io import write_json_atomic
 
@@ -282,39 +282,32 @@ def bench_train(model, cfg, data, args, device) -> dict:
 
 
 def bench_infer(model, data, args, device) -> dict:
+    """``test_step`` (pre-processing, DDIM, resizing) of the config's test
+    branch, per DDIM step count (an explicit argument of ``predict_branch``)."""
     model.eval()
-    saved_steps = model.test_cfg.get('steps')
+    branch = model.test_cfg.get('branch')
+
+    def infer(steps):
+        with torch.no_grad(), autocast(device, args.amp):
+            batch = model.data_preprocessor(data, False)
+            model.predict_branch(batch['inputs'], batch['data_samples'], branch, steps=steps)
+
     results = {}
     reset_peak(device)
-    try:
-        for steps in args.steps:
-            model.test_cfg['steps'] = steps
-
-            def infer():
-                with torch.no_grad(), autocast(device, args.amp):
-                    model.test_step(data)
-
-            times = timed(infer, args.iters, args.warmup, device)
-            ms = statistics.median(times)
-            results[str(steps)] = dict(
-                ms_per_batch=ms, ms_per_image=ms / args.batch,
-                ms_per_image_min=min(times) / args.batch,
-                images_per_s=1000.0 * args.batch / ms,
-                ms_per_batch_all=[round(t, 3) for t in times])
-        peak = peak_mib(device)
-        profile = None
-        if args.profile:
-            steps = sorted(args.steps)[len(args.steps) // 2]
-            model.test_cfg['steps'] = steps
-            print(f'\n== profile: inference, {steps} DDIM steps (top {TOP_OPS} ops) ==')
-
-            def infer_once():
-                with torch.no_grad(), autocast(device, args.amp):
-                    model.test_step(data)
-
-            profile = dict(steps=steps, ops=profile_top_ops(infer_once, device))
-    finally:
-        model.test_cfg['steps'] = saved_steps
+    for steps in args.steps:
+        times = timed(lambda: infer(steps), args.iters, args.warmup, device)
+        ms = statistics.median(times)
+        results[str(steps)] = dict(
+            ms_per_batch=ms, ms_per_image=ms / args.batch,
+            ms_per_image_min=min(times) / args.batch,
+            images_per_s=1000.0 * args.batch / ms,
+            ms_per_batch_all=[round(t, 3) for t in times])
+    peak = peak_mib(device)
+    profile = None
+    if args.profile:
+        steps = sorted(args.steps)[len(args.steps) // 2]
+        print(f'\n== profile: inference, {steps} DDIM steps (top {TOP_OPS} ops) ==')
+        profile = dict(steps=steps, ops=profile_top_ops(lambda: infer(steps), device))
     return dict(per_steps=results, peak_memory_mib=peak, profile=profile)
 
 

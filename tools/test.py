@@ -12,10 +12,10 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
-from dccd.datasets.transforms import use_ingredients_file
+from dccd.apis import use_ingredients_file
 from dccd.engine import setup_cpu_dist, teardown_dist
 from dccd.utils import InputError, default_work_dir, exit_on_input_error, load_config
-from dccd.utils.checkpoint import check_state_dict, read_checkpoint
+from dccd.utils.weights import check_state_dict, read_checkpoint
 
 
 def parse_args():

@@ -28,8 +28,8 @@ import sys
 
 from mmengine.config import DictAction
 
-from dccd.datasets import TOY_FOOD_CLASSES, TOY_FOOD_PAIRS
-from dccd.utils import InputError, exit_on_input_error, load_config
+from dccd.datasets import TOY_FOOD_PAIRS
+from dccd.utils import TOY_FOOD_CLASSES, InputError, exit_on_input_error, load_config
 
 HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(HERE)

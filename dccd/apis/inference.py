@@ -19,7 +19,8 @@ Which branch runs:
 - ``ingredients=None`` (default): the image-only **student**, the model DCCD
   is tested as. A DCC model (trained as the teacher only) has no trained
   image-only branch: it needs ``ingredients``.
-- ``ingredients=[...]``: the **teacher**, told the user's ingredient list.
+- ``ingredients=[...]``: the **teacher**, told the user's ingredient list:
+  class names and/or class ids, as in ``tools/test.py --ingredients-file``.
   Names are matched to the model's classes case-insensitively (spaces
   stripped, inner runs of spaces collapsed); duplicates are dropped and the
   list is put in class-id order, as the training prompts were. An unknown
@@ -29,15 +30,16 @@ Which branch runs:
   food". A model without a text encoder (DDP) cannot run the teacher.
 
 DDIM sampling is seeded per image (``test_cfg.seed`` and the file name), so
-the same photo gives the same mask on every call. ``test_cfg`` is changed
-only for the duration of a call.
+the same photo gives the same mask on every call. The branch, the ingredient
+list and the DDIM steps go to
+:meth:`~dccd.models.segmentors.SelfDistillSegmentor.predict_branch` as
+arguments; the model is never changed by a call.
 """
-import contextlib
 import copy
 import dataclasses
 import os.path as osp
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -47,12 +49,11 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS, MODELS
 from mmseg.structures import SegDataSample
 
-from ..datasets.ingredients import (IngredientShare, background_index,
-                                    ingredient_names, ingredient_shares, name_lookup,
-                                    normalise_name)
-from ..datasets.palette import food_palette
-from ..utils import InputError, closest, drop_pretrained, load_config
-from ..utils.checkpoint import load_checked_weights, read_checkpoint
+from ..models.segmentors import SelfDistillSegmentor
+from ..utils import (IngredientShare, InputError, background_index, drop_pretrained,
+                     get_palette, ingredient_names, ingredient_shares, load_config)
+from ..utils import match_ingredients as match_ingredient_ids
+from ..utils.weights import load_checked_weights, read_checkpoint
 
 __all__ = [
     'FoodSegResult', 'init_segmentor', 'segment_food', 'match_ingredients',
@@ -142,7 +143,7 @@ def _dataset_meta(model: torch.nn.Module, cfg: Config, ckpt: Optional[dict]) -> 
     if classes is None or len(classes) != num_classes:
         classes = [f'class {i}' for i in range(num_classes)]
     if palette is None or len(palette) != len(classes):
-        palette = food_palette(len(classes))
+        palette = get_palette(len(classes))
     return dict(classes=list(classes), palette=[list(c) for c in palette])
 
 
@@ -198,46 +199,28 @@ def init_segmentor(config: Union[str, Path, Config],
 # --------------------------------------------------------------------------
 # ingredients
 # --------------------------------------------------------------------------
-def match_ingredients(model: torch.nn.Module, names: Sequence[str]) -> List[int]:
-    """Class ids of the user's ingredient names, for the teacher branch.
+def match_ingredients(model: torch.nn.Module, names: Sequence[Union[str, int]]) -> List[int]:
+    """Class ids of the user's ingredients, for the teacher branch.
 
     Args:
         model: a DCC/DCCD segmentor (with ``text_encoder`` and ``class_names``).
-        names: ingredient names, any case, surrounding spaces ignored.
+        names: ingredient names (any case, surrounding spaces ignored) and/or
+            class ids, as in an ``--ingredients-file``.
 
     Returns:
         list[int]: distinct class ids, ascending (the training prompts' order).
 
     Raises:
-        InputError: the model has no text encoder, or a name is not one of
-            its classes (the message lists the closest class names).
+        InputError: the model has no text encoder, or an item is not one of
+            its food classes (the message lists the closest class names).
     """
     if isinstance(names, str):
         raise TypeError('ingredients must be a list of names, e.g. ["rice", "egg"], '
                         'not one string')
     if getattr(model, 'text_encoder', None) is None:
         raise InputError('ingredients need a model with a text encoder (a DCC/DCCD '
-                         'config); this model is image-only (DDP): leave them out')
-    classes = list(model.class_names)
-    lookup = name_lookup(classes)
-    background = background_index(classes)
-    ids, problems = set(), []
-    for name in names:
-        key = normalise_name(name)
-        if not key:
-            continue
-        if key not in lookup:
-            foods = [c for i, c in enumerate(classes) if i != background]
-            close = closest(key, foods, n=3, cutoff=0.0)
-            problems.append(f"'{str(name).strip()}' (closest: {', '.join(close)})")
-        elif lookup[key] == background:
-            problems.append(f"'{str(name).strip()}' (background is not an ingredient)")
-        else:
-            ids.add(lookup[key])
-    if problems:
-        raise InputError(f'unknown ingredient(s) for the {len(classes)} classes of this '
-                         f"model: {'; '.join(problems)}")
-    return sorted(ids)
+                         'config); this model is image only (DDP): leave them out')
+    return match_ingredient_ids(names, model.class_names)
 
 
 # --------------------------------------------------------------------------
@@ -270,22 +253,6 @@ def build_inference_pipeline(cfg: Config, from_array: bool = False) -> Compose:
     return Compose(steps)
 
 
-@contextlib.contextmanager
-def _test_cfg_override(model: torch.nn.Module, **values) -> Iterator[None]:
-    """Set ``model.test_cfg`` keys for the duration of a ``with`` block."""
-    saved = {k: model.test_cfg[k] for k in values if k in model.test_cfg}
-    try:
-        for key, value in values.items():
-            model.test_cfg[key] = value
-        yield
-    finally:
-        for key in values:
-            if key in saved:
-                model.test_cfg[key] = saved[key]
-            else:
-                model.test_cfg.pop(key, None)
-
-
 def _check_steps(steps) -> int:
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
         raise InputError(f'steps must be a whole number >= 1, got {steps!r}')
@@ -306,7 +273,7 @@ def select_branch(model: torch.nn.Module, ingredients: Optional[Sequence[str]]
     """
     if ingredients is not None:
         return 'teacher', match_ingredients(model, ingredients)
-    if getattr(model, 'mode', None) == 'dcc':
+    if getattr(model, 'kind', None) == 'dcc':
         raise InputError(
             'this DCC model was trained as the teacher only (no image-only branch): '
             'give ingredients (e.g. --ingredients "rice, egg"; an empty list uses '
@@ -363,14 +330,14 @@ def segment_food(model: torch.nn.Module,
     test_cfg = model.test_cfg or {}
     steps = _check_steps(steps if steps is not None else test_cfg.get('steps', 3))
     branch, ids = select_branch(model, ingredients)
-    names = None if ids is None else ingredient_names(ids, model.class_names)
-    data = _pack(model, image)
-    if ids is not None:
-        data['data_samples'][0].set_metainfo(dict(ingredients=ids))
-    # DDIM steps and branch exist only for DCCD's SelfDistillSegmentor
-    overrides = dict(steps=steps, branch=branch) if hasattr(model, 'ddim_sample') else {}
-    with _test_cfg_override(model, **overrides), torch.no_grad():
-        sample: SegDataSample = model.test_step(data)[0]
+    data = model.data_preprocessor(_pack(model, image), False)
+    with torch.no_grad():
+        if isinstance(model, SelfDistillSegmentor):
+            sample: SegDataSample = model.predict_branch(
+                data['inputs'], data['data_samples'], branch,
+                None if ids is None else [ids], steps)[0]
+        else:  # a plain mmseg segmentor: its own test_cfg
+            sample = model.predict(data['inputs'], data['data_samples'])[0]
     mask = sample.pred_sem_seg.data[0].cpu().numpy().astype(np.int64)
     classes = list(model.dataset_meta['classes'])
     shares, background_percent = ingredient_shares(mask, classes, background_index(classes))
@@ -379,6 +346,7 @@ def segment_food(model: torch.nn.Module,
         logits = sample.seg_logits.data.float().cpu().numpy()
     return FoodSegResult(
         mask=mask, classes=classes, shares=shares, background_percent=background_percent,
-        branch=branch, steps=steps, ingredients=names,
+        branch=branch, steps=steps,
+        ingredients=None if ids is None else ingredient_names(ids, model.class_names),
         image_path=str(image) if isinstance(image, (str, Path)) else None,
         logits=logits)

@@ -24,7 +24,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from ..utils import InputError
-from .ingredients import present_ids
+from ..utils.ingredients import present_ids
 
 __all__ = [
     'FilePairs', 'list_files', 'pair_files', 'require_dir', 'verify_image_bytes',

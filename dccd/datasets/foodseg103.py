@@ -2,8 +2,8 @@
 
 Dataset: Wu et al., "A Large-Scale Benchmark for Food Image Segmentation",
 ACM MM 2021, released under Apache-2.0 by LARC-CMU-SMU/FoodSeg103-Benchmark-v1.
-Class names (id = position) follow the release's category_id file; this module
-is written for DCCD (Apache-2.0).
+Class names (id = position, :data:`dccd.utils.FOODSEG103_CLASSES`) follow the
+release's category_id file; this module is written for DCCD (Apache-2.0).
 
 Layout (the official release, 4,983 train / 2,135 test images)::
 
@@ -15,30 +15,10 @@ data/FoodSeg103``.
 """
 from mmseg.registry import DATASETS
 
+from ..utils.class_names import FOODSEG103_CLASSES, get_palette
 from .checked_seg_dataset import CheckedSegDataset
-from .palette import food_palette
 
-__all__ = ['FOODSEG103_CLASSES', 'FoodSeg103Dataset']
-
-FOODSEG103_CLASSES = (
-    'background', 'candy', 'egg tart', 'french fries', 'chocolate', 'biscuit',
-    'popcorn', 'pudding', 'ice cream', 'cheese butter', 'cake', 'wine',
-    'milkshake', 'coffee', 'juice', 'milk', 'tea', 'almond', 'red beans',
-    'cashew', 'dried cranberries', 'soy', 'walnut', 'peanut', 'egg', 'apple',
-    'date', 'apricot', 'avocado', 'banana', 'strawberry', 'cherry',
-    'blueberry', 'raspberry', 'mango', 'olives', 'peach', 'lemon', 'pear',
-    'fig', 'pineapple', 'grape', 'kiwi', 'melon', 'orange', 'watermelon',
-    'steak', 'pork', 'chicken duck', 'sausage', 'fried meat', 'lamb', 'sauce',
-    'crab', 'fish', 'shellfish', 'shrimp', 'soup', 'bread', 'corn', 'hamburg',
-    'pizza', 'hanamaki baozi', 'wonton dumplings', 'pasta', 'noodles', 'rice',
-    'pie', 'tofu', 'eggplant', 'potato', 'garlic', 'cauliflower', 'tomato',
-    'kelp', 'seaweed', 'spring onion', 'rape', 'ginger', 'okra', 'lettuce',
-    'pumpkin', 'cucumber', 'white radish', 'carrot', 'asparagus',
-    'bamboo shoots', 'broccoli', 'celery stick', 'cilantro mint', 'snow peas',
-    'cabbage', 'bean sprouts', 'onion', 'pepper', 'green beans',
-    'French beans', 'king oyster mushroom', 'shiitake', 'enoki mushroom',
-    'oyster mushroom', 'white button mushroom', 'salad', 'other ingredients',
-)
+__all__ = ['FoodSeg103Dataset']
 
 
 @DATASETS.register_module()
@@ -59,7 +39,7 @@ class FoodSeg103Dataset(CheckedSegDataset):
             img_path='Images/img_dir/train', seg_map_path='Images/ann_dir/train')``.
     """
     METAINFO = dict(classes=FOODSEG103_CLASSES,
-                    palette=food_palette(len(FOODSEG103_CLASSES)))
+                    palette=get_palette(len(FOODSEG103_CLASSES)))
 
     def __init__(self, img_suffix: str = '.jpg', seg_map_suffix: str = '.png',
                  **kwargs) -> None:

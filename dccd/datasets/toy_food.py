@@ -77,17 +77,14 @@ from mmengine.logging import print_log
 from mmseg.registry import DATASETS
 
 from ..utils import InputError
+from ..utils.class_names import TOY_FOOD_CLASSES, get_palette
 from .checked_seg_dataset import CheckedSegDataset
-from .palette import food_palette
 
 __all__ = [
     'TOY_FOOD_CLASSES', 'TOY_FOOD_PAIRS', 'TOY_FOOD_CUES', 'RECIPE_PROBABILITY',
     'plan_toy_image', 'render_toy_image', 'generate_toy_food', 'ToyFoodDataset'
 ]
 
-TOY_FOOD_CLASSES = ('background', 'peach', 'mango', 'cucumber', 'zucchini',
-                    'tofu', 'chicken', 'tomato', 'broccoli', 'rice',
-                    'blueberry', 'steak')
 #: Look-alike pairs of class ids (identical appearance).
 TOY_FOOD_PAIRS = ((1, 2), (3, 4), (5, 6))
 #: The cue food (co-occurring ingredient) of each look-alike class.
@@ -350,7 +347,7 @@ class ToyFoodDataset(CheckedSegDataset):
             img_path='Images/img_dir/train', seg_map_path='Images/ann_dir/train')``.
     """
     METAINFO = dict(classes=TOY_FOOD_CLASSES,
-                    palette=food_palette(len(TOY_FOOD_CLASSES)))
+                    palette=get_palette(len(TOY_FOOD_CLASSES)))
 
     def __init__(self, generate_if_missing: bool = True, img_suffix: str = '.png',
                  seg_map_suffix: str = '.png', **kwargs) -> None:

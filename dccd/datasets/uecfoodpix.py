@@ -23,40 +23,10 @@ instead, point ``seg_map_path`` at ``{split}/mask`` and add
 """
 from mmseg.registry import DATASETS
 
+from ..utils.class_names import UECFOODPIX_CLASSES, get_palette
 from .checked_seg_dataset import CheckedSegDataset
-from .palette import food_palette
 
-__all__ = ['UECFOODPIX_CLASSES', 'UECFoodPIXDataset']
-
-UECFOODPIX_CLASSES = (
-    'background', 'rice', 'eels on rice', 'pilaf', "chicken-'n'-egg on rice",
-    'pork cutlet on rice', 'beef curry', 'sushi', 'chicken rice',
-    'fried rice', 'tempura bowl', 'bibimbap', 'toast', 'croissant',
-    'roll bread', 'raisin bread', 'chip butty', 'hamburger', 'pizza',
-    'sandwiches', 'udon noodle', 'tempura udon', 'soba noodle',
-    'ramen noodle', 'beef noodle', 'tensin noodle', 'fried noodle',
-    'spaghetti', 'Japanese-style pancake', 'takoyaki', 'gratin',
-    'sauteed vegetables', 'croquette', 'grilled eggplant', 'sauteed spinach',
-    'vegetable tempura', 'miso soup', 'potage', 'sausage', 'oden', 'omelet',
-    'ganmodoki', 'jiaozi', 'stew', 'teriyaki grilled fish', 'fried fish',
-    'grilled salmon', 'salmon meuniere', 'sashimi', 'grilled pacific saury',
-    'sukiyaki', 'sweet and sour pork', 'lightly roasted fish',
-    'steamed egg hotchpotch', 'tempura', 'fried chicken', 'sirloin cutlet',
-    'nanbanzuke', 'boiled fish', 'seasoned beef with potatoes',
-    'hambarg steak', 'beef steak', 'dried fish', 'ginger pork saute',
-    'spicy chili-flavored tofu', 'yakitori', 'cabbage roll', 'rolled omelet',
-    'egg sunny-side up', 'fermented soybeans', 'cold tofu', 'egg roll',
-    'chilled noodle', 'stir-fried beef and peppers', 'simmered pork',
-    'boiled chicken and vegetables', 'sashimi bowl', 'sushi bowl',
-    'fish-shaped pancake with bean jam', 'shrimp with chill source',
-    'roast chicken', 'steamed meat dumpling', 'omelet with fried rice',
-    'cutlet curry', 'spaghetti meat sauce', 'fried shrimp', 'potato salad',
-    'green salad', 'macaroni salad', 'Japanese tofu and vegetable chowder',
-    'pork miso soup', 'chinese soup', 'beef bowl',
-    'kinpira-style sauteed burdock', 'rice ball', 'pizza toast',
-    'dipping noodles', 'hot dog', 'french fries', 'mixed rice',
-    'goya chanpuru', 'others', 'beverage',
-)
+__all__ = ['UECFoodPIXDataset']
 
 CONVERT_COMMAND = 'python tools/dataset_converters/uecfoodpix.py'
 
@@ -80,7 +50,7 @@ class UECFoodPIXDataset(CheckedSegDataset):
             img_path='train/img', seg_map_path='train/mask_id')``.
     """
     METAINFO = dict(classes=UECFOODPIX_CLASSES,
-                    palette=food_palette(len(UECFOODPIX_CLASSES)))
+                    palette=get_palette(len(UECFOODPIX_CLASSES)))
 
     def __init__(self, img_suffix: str = '.jpg', seg_map_suffix: str = '.png',
                  **kwargs) -> None:

@@ -7,7 +7,7 @@ small food regions; :class:`FoodSegLocalVisualizer` instead colours the food
 (the background stays as photographed) and draws a legend box in the top-left
 corner: one colour swatch and "name  share %" per ingredient, largest first,
 where the share is the percent of the food area
-(:func:`~dccd.datasets.ingredient_shares`). The overlay keeps the photo's
+(:func:`~dccd.utils.ingredient_shares`). The overlay keeps the photo's
 size, so it lines up pixel for pixel with the photo and the mask.
 
 ``tools/infer.py``, :mod:`dccd.apis` and ``tools/test.py --show-dir`` (through
@@ -23,8 +23,7 @@ from mmseg.registry import VISUALIZERS
 from mmseg.structures import SegDataSample
 from mmseg.visualization import SegLocalVisualizer
 
-from ..datasets.ingredients import background_index, ingredient_shares
-from ..datasets.palette import food_palette
+from ..utils import background_index, get_palette, ingredient_shares
 
 __all__ = ['FoodSegLocalVisualizer']
 
@@ -81,7 +80,7 @@ class FoodSegLocalVisualizer(SegLocalVisualizer):
             mask: (H, W) integer class ids (< number of classes).
             classes: class names; default ``dataset_meta['classes']``.
             palette: RGB colour per class; default ``dataset_meta['palette']``
-                (or :func:`food_palette` if it is shorter than ``classes``).
+                (or :func:`~dccd.utils.get_palette` if it is shorter than ``classes``).
 
         Returns:
             np.ndarray: (H, W, 3) uint8 RGB overlay of the photo's size.
@@ -89,7 +88,7 @@ class FoodSegLocalVisualizer(SegLocalVisualizer):
         classes = list(classes if classes is not None else self.dataset_meta['classes'])
         palette = palette if palette is not None else self.dataset_meta.get('palette')
         if palette is None or len(palette) < len(classes):
-            palette = food_palette(len(classes))
+            palette = get_palette(len(classes))
         image = np.ascontiguousarray(image, dtype=np.uint8)
         mask = np.asarray(mask)
         if image.ndim != 3 or image.shape[2] != 3 or mask.shape != image.shape[:2]:

@@ -7,15 +7,12 @@
 # checkpoint loads unchanged.
 _base_ = ['./micro_toy_dccd.py']
 model = dict(data_preprocessor=dict(test_cfg=dict(size=(128, 128))))
-meta_keys = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape', 'pad_shape',
-             'scale_factor', 'flip', 'flip_direction', 'reduce_zero_label',
-             'ingredients')
 test_pipeline = [
     dict(type='LoadCheckedImageFromFile'),
     dict(type='Resize', scale=(128, 128), keep_ratio=True),
     dict(type='LoadAnnotations'),
     dict(type='ExtractIngredients', num_classes=12),
-    dict(type='PackSegInputs', meta_keys=meta_keys),
+    dict(type='PackFoodSegInputs'),
 ]
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = dict(dataset=dict(pipeline=test_pipeline))

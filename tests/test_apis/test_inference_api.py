@@ -91,7 +91,7 @@ def test_unknown_ingredient_is_one_line_with_close_names(model):
     message = str(err.value)
     assert '\n' not in message
     assert "'brocoli'" in message and 'broccoli' in message
-    with pytest.raises(InputError, match='background is not an ingredient'):
+    with pytest.raises(InputError, match="'Background' is the background, not an ingredient"):
         match_ingredients(model, ['Background'])
     assert match_ingredients(model, ['  steak', 'TOFU']) == [5, 11]
 

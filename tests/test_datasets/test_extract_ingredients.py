@@ -7,9 +7,8 @@ import pytest
 from mmengine.dataset import Compose
 from mmengine.registry import init_default_scope
 
-from dccd.datasets import (INGREDIENT_META_KEYS, ExtractIngredients,
-                           SegMapFromRedChannel, ingredient_ids, present_ids)
-from dccd.utils import InputError
+from dccd.datasets import ExtractIngredients, PackFoodSegInputs, SegMapFromRedChannel
+from dccd.utils import InputError, ingredient_ids, present_ids
 from mmseg.datasets.transforms import PackSegInputs  # after dccd (mmcv-lite fixes)
 
 init_default_scope('mmseg')
@@ -85,7 +84,7 @@ def test_test_pipeline_resizes_the_image_before_loading_the_mask(tmp_path):
         dict(type='Resize', scale=(30, 20), keep_ratio=True),
         dict(type='LoadAnnotations'),
         dict(type='ExtractIngredients', num_classes=13),
-        dict(type='PackSegInputs', meta_keys=INGREDIENT_META_KEYS)])
+        dict(type='PackFoodSegInputs')])
     sample = pipeline(write_pair(tmp_path, seeded_mask()))['data_samples']
     assert sample.metainfo['ingredients'] == [3, 7, 12]
     assert sample.metainfo['img_shape'] == (20, 30)
@@ -114,7 +113,7 @@ def test_after_crop_instance_overwrites_with_crop_classes(tmp_path):
     before = Compose([dict(type='LoadCheckedImageFromFile'),
                       dict(type='LoadAnnotations'),
                       dict(type='ExtractIngredients', num_classes=13), crop,
-                      dict(type='PackSegInputs', meta_keys=INGREDIENT_META_KEYS)])
+                      dict(type='PackFoodSegInputs')])
     after = Compose(before.transforms[:4] + [
         ExtractIngredients(13, after_crop=True), before.transforms[4]])
     seen = set()
@@ -130,9 +129,12 @@ def test_after_crop_instance_overwrites_with_crop_classes(tmp_path):
     assert len(seen) > 1 and any(len(s) < 2 for s in seen)
 
 
-def test_meta_keys_are_mmseg_defaults_plus_ingredients():
+def test_meta_keys_are_mmseg_defaults_plus_ingredient_keys():
     default = inspect.signature(PackSegInputs).parameters['meta_keys'].default
-    assert INGREDIENT_META_KEYS == tuple(default) + ('ingredients',)
+    ingredient_keys = ('ingredients', 'ingredients_dropped', 'ingredients_added')
+    assert PackFoodSegInputs().meta_keys == tuple(default) + ingredient_keys
+    assert PackFoodSegInputs(meta_keys=('img_path', 'ingredients')).meta_keys == (
+        'img_path', 'ingredients', 'ingredients_dropped', 'ingredients_added')
 
 
 def test_arguments_and_repr():

@@ -8,10 +8,9 @@ import pytest
 from mmengine.registry import init_default_scope
 
 from conftest import require_shared
-from dccd.datasets import (FOODSEG103_CLASSES, INGREDIENT_META_KEYS,
-                           UECFOODPIX_CLASSES, FoodSeg103Dataset, food_palette,
-                           ingredient_names)
-from dccd.utils import InputError
+from dccd.datasets import FoodSeg103Dataset
+from dccd.utils import (FOODSEG103_CLASSES, UECFOODPIX_CLASSES, InputError, get_palette,
+                        ingredient_names)
 
 init_default_scope('mmseg')
 
@@ -47,7 +46,7 @@ def test_class_lists_match_shared_files():
 
 def test_palette_is_deterministic_and_distinct():
     palette = FoodSeg103Dataset.METAINFO['palette']
-    assert palette == food_palette(104)
+    assert palette == get_palette(104)
     assert palette[0] == [0, 0, 0]
     assert len({tuple(c) for c in palette}) == 104
     assert all(0 <= v <= 255 for c in palette for v in c)
@@ -71,7 +70,7 @@ def test_sample_loads_every_pair_with_ingredients(foodseg_root):
         dict(type='Resize', scale=(128, 128), keep_ratio=True),
         dict(type='LoadAnnotations'),
         dict(type='ExtractIngredients', num_classes=104),
-        dict(type='PackSegInputs', meta_keys=INGREDIENT_META_KEYS),
+        dict(type='PackFoodSegInputs'),
     ]
     dataset = FoodSeg103Dataset(data_root=foodseg_root, data_prefix=TEST_PREFIX,
                                 pipeline=pipeline, test_mode=True)
@@ -119,7 +118,7 @@ def test_ingredients_are_taken_before_the_crop(foodseg_root):
              keep_ratio=True),
         dict(type='RandomCrop', crop_size=(48, 48)),
         dict(type='RandomFlip', prob=0.5),
-        dict(type='PackSegInputs', meta_keys=INGREDIENT_META_KEYS),
+        dict(type='PackFoodSegInputs'),
     ]
     dataset = FoodSeg103Dataset(data_root=foodseg_root, data_prefix=TEST_PREFIX,
                                 pipeline=pipeline, indices=12)

@@ -1,4 +1,4 @@
-"""IngredientsFromFile, CorruptIngredients and the pipeline helpers."""
+"""IngredientsFromFile and CorruptIngredients."""
 import json
 
 import numpy as np
@@ -7,11 +7,9 @@ from mmengine.config import Config
 from mmengine.dataset import Compose
 from mmengine.registry import init_default_scope
 
-from dccd.datasets import TOY_FOOD_CLASSES, CorruptIngredients, IngredientsFromFile
-from dccd.datasets.transforms import (insert_after_extract_ingredients,
-                                      use_ingredients_file)
+from dccd.datasets import CorruptIngredients, IngredientsFromFile
 from dccd.datasets.transforms.corrupt_ingredients import corrupt_ids
-from dccd.utils import InputError
+from dccd.utils import TOY_FOOD_CLASSES, InputError
 
 init_default_scope('mmseg')
 
@@ -35,7 +33,7 @@ def test_file_lists_by_name_or_id_sorted_distinct(tmp_path):
     assert transform(dict(img_path='x/00601.png'))['ingredients'] == [3, 11]
     assert transform(dict(img_path='00602.png', ingredients=[2]))['ingredients'] == []
     assert repr(transform) == (f"IngredientsFromFile(ingredients_file='{path}', "
-                               "classes=12 names, background_index=0, on_missing='error')")
+                               "classes=12 names, on_missing='error')")
 
 
 def test_file_with_the_true_lists_reproduces_extract_ingredients(tmp_path):
@@ -57,9 +55,10 @@ def test_file_with_the_true_lists_reproduces_extract_ingredients(tmp_path):
 
 @pytest.mark.parametrize('content, message', [
     ({'a.png': ['peach', 'stake']},
-     "image 'a.png': unknown ingredient 'stake' (did you mean 'steak'?)"),
+     "image 'a.png': unknown ingredient 'stake' (closest: steak)"),
     ({'a.png': [12]}, "image 'a.png': class id 12 is outside 0..11"),
-    ({'a.png': ['background']}, "'background' (id 0) is the background"),
+    ({'a.png': ['background']}, "'background' is the background, not an ingredient"),
+    ({'a.png': [0]}, 'class id 0 is the background, not an ingredient'),
     ({'a.png': 'peach'}, 'expected a list of ingredient names or ids, got str'),
     ({'a.png': [1.5]}, '1.5 is neither an ingredient name nor a class id'),
     (['peach'], 'expected a JSON object'),
@@ -142,38 +141,3 @@ def test_corrupt_seed_changes_the_draw_and_bad_args():
             CorruptIngredients(num_classes=12, **kwargs)
     with pytest.raises(InputError, match='after ExtractIngredients'):
         CorruptIngredients(0.1, 12)(dict(img_path='a.png'))
-
-
-# --------------------------------------------------------------- pipelines
-def test_insert_after_the_last_extract_and_in_tta():
-    new = dict(type='X')
-    plain = [dict(type='A'), dict(type='ExtractIngredients', num_classes=3),
-             dict(type='Crop'), dict(type='ExtractIngredients', num_classes=3,
-                                     after_crop=True), dict(type='Pack')]
-    assert [t['type'] for t in insert_after_extract_ingredients(plain, new)] == [
-        'A', 'ExtractIngredients', 'Crop', 'ExtractIngredients', 'X', 'Pack']
-    assert len(plain) == 5  # the input is not modified
-    tta = [dict(type='Load'), dict(type='TestTimeAug', transforms=[
-        [dict(type='Resize')], [dict(type='ExtractIngredients', num_classes=3)],
-        [dict(type='Pack')]])]
-    stages = insert_after_extract_ingredients(tta, new)[1]['transforms']
-    assert [[t['type'] for t in s] for s in stages] == [
-        ['Resize'], ['ExtractIngredients'], ['X'], ['Pack']]
-    with pytest.raises(InputError, match='no ExtractIngredients'):
-        insert_after_extract_ingredients([dict(type='A')], new)
-
-
-def test_use_ingredients_file_forces_teacher(tmp_path):
-    cfg = Config.fromfile('configs/toy/toy_dccd.py')
-    assert cfg.model.test_cfg.branch is None
-    path = write_json(tmp_path, {'00600.png': ['peach']})
-    use_ingredients_file(cfg, path)
-    assert cfg.model.test_cfg.branch == 'teacher'
-    types = [t['type'] for t in cfg.test_dataloader.dataset.pipeline]
-    assert types[types.index('ExtractIngredients') + 1] == 'IngredientsFromFile'
-    ddp = Config.fromfile('configs/toy/toy_ddp.py')
-    with pytest.raises(InputError, match='needs a model with an ingredient-text teacher'):
-        use_ingredients_file(ddp, path)
-    with pytest.raises(InputError, match='unknown ingredient'):
-        use_ingredients_file(Config.fromfile('configs/toy/toy_dccd.py'),
-                             write_json(tmp_path, {'a.png': ['pizza']}, 'bad.json'))

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from dccd.datasets import TOY_FOOD_CLASSES, background_index, ingredient_shares
+from dccd.utils import TOY_FOOD_CLASSES, background_index, ingredient_shares
 
 
 def test_shares_of_a_hand_made_mask():

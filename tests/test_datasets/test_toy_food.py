@@ -14,7 +14,7 @@ import pytest
 from mmengine.registry import init_default_scope
 
 from conftest import REPO, run_tool
-from dccd.datasets import INGREDIENT_META_KEYS, ToyFoodDataset, generate_toy_food
+from dccd.datasets import ToyFoodDataset, generate_toy_food
 from dccd.datasets import toy_food
 from dccd.datasets.toy_food import (NOISE_STD, RECIPE_PROBABILITY, TOY_FOOD_CLASSES,
                                     TOY_FOOD_CUES, TOY_FOOD_PAIRS, plan_toy_image)
@@ -224,7 +224,7 @@ def test_dataset_generates_default_data_on_first_use(tmp_path):
     assert not osp.exists(root)  # nothing happens before full_init
     pipeline = [dict(type='LoadCheckedImageFromFile'), dict(type='LoadAnnotations'),
                 dict(type='ExtractIngredients', num_classes=12),
-                dict(type='PackSegInputs', meta_keys=INGREDIENT_META_KEYS)]
+                dict(type='PackFoodSegInputs')]
     dataset = ToyFoodDataset(data_root=root, data_prefix=prefix, pipeline=pipeline)
     with open(osp.join(root, 'toy_food.json')) as f:
         assert json.load(f)['num_train'] == 600

@@ -9,7 +9,8 @@ import pytest
 from mmengine.registry import init_default_scope
 
 from conftest import load_tool, run_tool
-from dccd.datasets import INGREDIENT_META_KEYS, UECFOODPIX_CLASSES, UECFoodPIXDataset
+from dccd.datasets import UECFoodPIXDataset
+from dccd.utils import UECFOODPIX_CLASSES
 from dccd.utils import InputError
 
 init_default_scope('mmseg')
@@ -138,7 +139,7 @@ def pipeline(raw=False):
     return [dict(type='LoadCheckedImageFromFile'), dict(type='LoadAnnotations')] + (
         [dict(type='SegMapFromRedChannel')] if raw else []) + [
         dict(type='ExtractIngredients', num_classes=103),
-        dict(type='PackSegInputs', meta_keys=INGREDIENT_META_KEYS)]
+        dict(type='PackFoodSegInputs')]
 
 
 def test_dataset_on_converted_and_raw_masks(converted):

@@ -8,7 +8,7 @@ import pytest
 from mmengine.config import Config
 
 from conftest import MICRO_TOY_CONFIG, load_tool, toy_data_options
-from dccd.datasets import TOY_FOOD_CLASSES, ingredient_ids, ingredient_names
+from dccd.utils import TOY_FOOD_CLASSES, ingredient_ids, ingredient_names
 from mmseg.registry import MODELS
 
 

@@ -17,7 +17,7 @@ import pytest
 import torch
 
 from conftest import load_tool, run_tool, toy_data_options
-from dccd.datasets import ingredient_ids
+from dccd.utils import ingredient_ids
 
 ROBUSTNESS = 'analysis_tools/ingredient_robustness.py'
 METRICS = re.compile(r'aAcc: ([\d.]+)\s+mIoU: ([\d.]+)\s+mAcc: ([\d.]+)')
@@ -109,7 +109,7 @@ def test_unknown_name_is_one_line_exit_2(text_checkpoint, tmp_path, monkeypatch,
     assert info.value.code == 2
     assert capsys.readouterr().err == (
         f"error: ingredients file {path}, image '00016.png': unknown ingredient "
-        "'brocoli' (did you mean 'broccoli'?)\n")
+        "'brocoli' (closest: broccoli)\n")
 
 
 def test_robustness_tool_matches_test_runs(

@@ -19,7 +19,7 @@ import pytest
 import torch
 
 from conftest import MICRO_TOY_CONFIG, REPO, run_tool, tool_env, toy_data_options
-from dccd.utils.checkpoint import read_checkpoint
+from dccd.utils.weights import read_checkpoint
 
 
 def scalars(work_dir):

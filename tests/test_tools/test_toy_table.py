@@ -1,6 +1,6 @@
 """tools/toy_table.py: the look-alike / other-food means and the table."""
 from conftest import load_tool
-from dccd.datasets import TOY_FOOD_CLASSES
+from dccd.utils import TOY_FOOD_CLASSES
 
 
 def test_summary_and_markdown():

@@ -17,7 +17,7 @@ import torch
 
 from conftest import REPO, run_tool
 from dccd.utils import InputError
-from dccd.utils.checkpoint import read_checkpoint
+from dccd.utils.weights import read_checkpoint
 
 CONFIG = osp.join(REPO, 'tests', 'configs', 'tiny_mmseg.py')
 

@@ -6,10 +6,10 @@ from mmengine.structures import PixelData
 from mmseg.registry import VISUALIZERS
 from mmseg.structures import SegDataSample
 
-from dccd.datasets import TOY_FOOD_CLASSES, food_palette
+from dccd.utils import TOY_FOOD_CLASSES, get_palette
 from dccd.visualization import FoodSegLocalVisualizer
 
-META = dict(classes=TOY_FOOD_CLASSES, palette=food_palette(len(TOY_FOOD_CLASSES)))
+META = dict(classes=TOY_FOOD_CLASSES, palette=get_palette(len(TOY_FOOD_CLASSES)))
 
 
 def _photo_and_mask(h=240, w=320):

@@ -7,10 +7,10 @@
 At test time the image passes the backbone and the neck ONCE; the teacher
 (``--branch teacher``) also encodes its ingredient prompt once (and caches
 it per distinct list) and fuses it into the feature once; then the diffusion
-decoder runs once PER DDIM STEP (``SelfDistillSegmentor.ddim_sample``). Each
+decoder runs once PER DDIM STEP (``DeformableDiffusionHead.sample``). Each
 part is traced separately with mmengine's ``FlopAnalyzer`` on one image of
 ``--shape`` (default: the config's ``data_preprocessor.size``, else 512x512),
-the decoder through the model's own ``ddim_sample`` with each ``--steps``
+the decoder through the head's own ``sample`` with each ``--steps``
 value, so its count grows with the steps exactly as inference does. The
 auxiliary head only trains and is not counted.
 
@@ -40,6 +40,7 @@ from mmseg.registry import MODELS
 from torch import nn
 
 import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
+from dccd.models.segmentors import SelfDistillSegmentor
 from dccd.utils import InputError, exit_on_input_error, load_config
 from dccd.utils.atomic_io import write_json_atomic
 
@@ -125,7 +126,7 @@ def build_model(cfg, branch: Optional[str]) -> nn.Module:
         raise
     except ValueError as exc:  # e.g. the teacher of an image-only model
         raise InputError(f'cannot build the model: {exc}') from exc
-    if not hasattr(model, 'ddim_sample'):
+    if not isinstance(model, SelfDistillSegmentor):
         raise InputError(f'{type(model).__name__} is not a DCCD diffusion segmentor '
                          '(SelfDistillSegmentor); use mmseg\'s get_flops for it')
     return model.eval()
@@ -171,7 +172,7 @@ def analyse(model, shape: Tuple[int, int], steps: List[int]) -> dict:
                        by_operator_by_steps={}, not_counted={})
         for count in steps:
             sampler = TracedCall(
-                model, lambda x, count=count: model.ddim_sample(x, metas, steps=count))
+                model, lambda x, count=count: model.decode_head.sample([x], metas, count))
             result = count_flops(sampler, (feature, ))
             decoder['flops_by_steps'][count] = result['flops']
             decoder['by_operator_by_steps'][count] = result['by_operator']

@@ -41,12 +41,10 @@ from mmengine.runner import Runner
 from mmseg.registry import MODELS
 
 import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
-from dccd.datasets.transforms import INGREDIENT_META_KEYS
-from dccd.datasets.transforms.ingredient_pipeline import (
-    find_extract_ingredients, insert_after_extract_ingredients, use_teacher_branch)
+from dccd.apis import use_corrupted_ingredients, use_teacher_branch
 from dccd.utils import InputError, default_work_dir, exit_on_input_error, load_config
 from dccd.utils.atomic_io import write_figure_atomic, write_json_atomic
-from dccd.utils.checkpoint import load_checked_weights, read_checkpoint
+from dccd.utils.weights import load_checked_weights, read_checkpoint
 
 DEFAULT_RATES = (0.0, 0.1, 0.25, 0.5)
 CHANGE_KEYS = ('ingredients_dropped', 'ingredients_added')
@@ -70,38 +68,6 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 # --------------------------------------------------------------------------
-# pipelines
-# --------------------------------------------------------------------------
-def _with_change_keys(pipeline: List[dict]) -> List[dict]:
-    """``pipeline`` whose PackSegInputs also packs what the corruption changed."""
-    pipeline = copy.deepcopy(pipeline)
-    for transform in pipeline:
-        if isinstance(transform, dict) and transform.get('type') == 'PackSegInputs':
-            keys = tuple(transform.get('meta_keys', INGREDIENT_META_KEYS))
-            transform['meta_keys'] = keys + tuple(k for k in CHANGE_KEYS if k not in keys)
-    return pipeline
-
-
-def corrupted_loader(cfg, rate: float, seed: int) -> dict:
-    """The test dataloader config with ``CorruptIngredients(rate)`` inserted."""
-    loader = copy.deepcopy(cfg.test_dataloader)
-    dataset = loader.dataset
-    if 'pipeline' not in dataset:
-        raise InputError('test_dataloader.dataset has no pipeline')
-    extract = find_extract_ingredients(dataset.pipeline)
-    if extract is None:
-        raise InputError('the test pipeline has no ExtractIngredients: the teacher '
-                         'has no ingredient list to corrupt')
-    corrupt = dict(type='CorruptIngredients', rate=rate, seed=seed,
-                   num_classes=extract['num_classes'],
-                   background_index=extract.get('background_index', 0),
-                   ignore_index=extract.get('ignore_index', 255))
-    dataset.pipeline = _with_change_keys(
-        insert_after_extract_ingredients(dataset.pipeline, corrupt))
-    return loader
-
-
-# --------------------------------------------------------------------------
 # evaluation
 # --------------------------------------------------------------------------
 def load_model(cfg, checkpoint: str):
@@ -115,14 +81,14 @@ def load_model(cfg, checkpoint: str):
 def evaluate(model, loader_cfg, evaluator_cfg, branch: str) -> dict:
     """mIoU/mAcc/aAcc of ``branch`` on the loader's images, as TestLoop does,
     plus how many ingredients were true, dropped and added."""
-    model.test_cfg.branch = branch
     loader = Runner.build_dataloader(loader_cfg)
     evaluator = Evaluator(copy.deepcopy(evaluator_cfg))
     evaluator.dataset_meta = loader.dataset.metainfo
     true = dropped = added = 0
     with torch.no_grad():
         for data in loader:
-            outputs = model.test_step(data)
+            data = model.data_preprocessor(data, False)
+            outputs = model.predict_branch(data['inputs'], data['data_samples'], branch)
             evaluator.process(data_samples=outputs, data_batch=data)
             for sample in outputs:
                 meta = sample.metainfo
@@ -204,12 +170,12 @@ def main(argv=None) -> None:
     MMLogger.get_instance('ingredient_robustness', log_level='WARNING')
     teacher = []
     for rate in rates:
-        row = evaluate(model, corrupted_loader(cfg, rate, args.seed),
+        row = evaluate(model, use_corrupted_ingredients(cfg.test_dataloader, rate, args.seed),
                        cfg.test_evaluator, 'teacher')
         teacher.append(dict(rate=rate, **row))
         print(f'teacher, rate {rate:g}: mIoU {row["mIoU"]:.2f}', flush=True)
     student = None
-    if model.mode == 'dccd':
+    if model.kind == 'dccd':
         student = evaluate(model, cfg.test_dataloader, cfg.test_evaluator, 'student')
         print(f'student: mIoU {student["mIoU"]:.2f}', flush=True)
     else:

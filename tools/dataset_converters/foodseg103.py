@@ -16,9 +16,8 @@ import sys
 
 from mmengine.logging import print_log
 
-from dccd.datasets import FOODSEG103_CLASSES
 from dccd.datasets.file_checks import check_folder_pairs
-from dccd.utils import InputError, exit_on_input_error
+from dccd.utils import FOODSEG103_CLASSES, InputError, exit_on_input_error
 
 SPLITS = ('train', 'test')
 

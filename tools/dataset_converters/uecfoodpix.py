@@ -28,11 +28,9 @@ import cv2
 from mmengine.logging import print_log
 from PIL import Image
 
-from dccd.datasets import UECFOODPIX_CLASSES
 from dccd.datasets.file_checks import (bad_ids, check_folder_pairs, decode_mask,
                                        list_files, pair_files, size_mismatch)
-from dccd.datasets.ingredients import present_ids
-from dccd.utils import InputError, exit_on_input_error
+from dccd.utils import UECFOODPIX_CLASSES, InputError, exit_on_input_error, present_ids
 from dccd.utils.atomic_io import write_bytes_atomic
 
 SPLITS = ('train', 'test')

@@ -38,9 +38,8 @@ from mmengine.runner import set_random_seed
 from mmseg.registry import DATASETS, MODELS
 
 import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
-from dccd.datasets.ingredients import ingredient_names
-from dccd.datasets.ingredients import image_key, resolve_classes
-from dccd.utils import InputError, exit_on_input_error, load_config
+from dccd.utils import (InputError, exit_on_input_error, get_classes, image_key,
+                        ingredient_names, load_config)
 from dccd.utils.atomic_io import write_image_atomic, write_json_atomic
 
 SPLITS = ('train', 'val', 'test')
@@ -77,7 +76,7 @@ def prompt_builder(cfg, dataset_classes: Sequence[str]):
     """(class names, names -> caption text) as the config's teacher writes it."""
     model = cfg.model
     classes = model.get('class_names')
-    classes = resolve_classes(classes) if classes is not None else list(dataset_classes)
+    classes = get_classes(classes) if classes is not None else list(dataset_classes)
     text_cfg = model.get('text_encoder')
     if text_cfg is None:
         return classes, lambda names: 'ingredients (image-only model): ' + (

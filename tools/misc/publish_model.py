@@ -9,7 +9,7 @@ in ``meta`` become plain Python ones, so the result loads with
 ``torch.load(..., weights_only=True)`` on a stock PyTorch. The file is
 written as ``<OUT_FILE without .pth>-<first 8 hex of its sha256>.pth``, the
 OpenMMLab model-zoo convention, so a download can be checked against its
-name. The input is read with safe loading (``dccd.utils.checkpoint``).
+name. The input is read with safe loading (``dccd.utils.weights``).
 
 Written for DCCD (Apache-2.0), after the interface of mmsegmentation's
 ``tools/misc/publish_model.py``.
@@ -26,7 +26,7 @@ from mmengine.logging import print_log
 import dccd  # noqa: F401  (applies dccd.compat: mmengine checkpoints load safely)
 from dccd.utils import InputError, exit_on_input_error
 from dccd.utils.atomic_io import write_bytes_atomic
-from dccd.utils.checkpoint import read_checkpoint
+from dccd.utils.weights import read_checkpoint
 
 KEPT = ('meta', 'state_dict')
 HASH_CHARS = 8

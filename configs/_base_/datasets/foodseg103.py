@@ -5,14 +5,12 @@
 # Pipelines as the FoodSeg103 benchmark (LARC-CMU-SMU/FoodSeg103-Benchmark-v1):
 # scale (2048, 1024), ratio 0.5-2.0, 512x1024 crops, batch 2; whole-image
 # test at (2048, 1024), no flip. ExtractIngredients records each image's
-# ingredient ids from its FULL mask, before any crop (metainfo['ingredients']).
+# ingredient ids from its FULL mask, before any crop; PackFoodSegInputs packs
+# them as metainfo['ingredients'].
 dataset_type = 'FoodSeg103Dataset'
 data_root = 'data/FoodSeg103'
 num_classes = 104
 crop_size = (512, 1024)
-meta_keys = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape', 'pad_shape',
-             'scale_factor', 'flip', 'flip_direction', 'reduce_zero_label',
-             'ingredients')
 train_pipeline = [
     dict(type='LoadCheckedImageFromFile'),
     dict(type='LoadAnnotations'),
@@ -21,7 +19,7 @@ train_pipeline = [
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PhotoMetricDistortion'),
-    dict(type='PackSegInputs', meta_keys=meta_keys),
+    dict(type='PackFoodSegInputs'),
 ]
 test_pipeline = [
     dict(type='LoadCheckedImageFromFile'),
@@ -29,7 +27,7 @@ test_pipeline = [
     # the GT (and the ingredient list) stay at the original size
     dict(type='LoadAnnotations'),
     dict(type='ExtractIngredients', num_classes=num_classes),
-    dict(type='PackSegInputs', meta_keys=meta_keys),
+    dict(type='PackFoodSegInputs'),
 ]
 img_ratios = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]
 tta_pipeline = [
@@ -42,7 +40,7 @@ tta_pipeline = [
              dict(type='RandomFlip', prob=1., direction='horizontal')],
             [dict(type='LoadAnnotations')],
             [dict(type='ExtractIngredients', num_classes=num_classes)],
-            [dict(type='PackSegInputs', meta_keys=meta_keys)],
+            [dict(type='PackFoodSegInputs')],
         ])
 ]
 train_dataloader = dict(

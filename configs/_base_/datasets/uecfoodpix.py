@@ -11,9 +11,6 @@ dataset_type = 'UECFoodPIXDataset'
 data_root = 'data/UECFoodPIXCOMPLETE'
 num_classes = 103
 crop_size = (320, 320)
-meta_keys = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape', 'pad_shape',
-             'scale_factor', 'flip', 'flip_direction', 'reduce_zero_label',
-             'ingredients')
 train_pipeline = [
     dict(type='LoadCheckedImageFromFile'),
     dict(type='LoadAnnotations'),
@@ -22,14 +19,14 @@ train_pipeline = [
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PhotoMetricDistortion'),
-    dict(type='PackSegInputs', meta_keys=meta_keys),
+    dict(type='PackFoodSegInputs'),
 ]
 test_pipeline = [
     dict(type='LoadCheckedImageFromFile'),
     dict(type='Resize', scale=(640, 320), keep_ratio=True),
     dict(type='LoadAnnotations'),
     dict(type='ExtractIngredients', num_classes=num_classes),
-    dict(type='PackSegInputs', meta_keys=meta_keys),
+    dict(type='PackFoodSegInputs'),
 ]
 train_dataloader = dict(
     batch_size=8,

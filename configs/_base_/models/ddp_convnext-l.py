@@ -8,7 +8,28 @@
 #
 # Weights: the backbone's `checkpoint` is a timm tag (downloaded when online)
 # or a local file; see README "Pretrained weights offline".
+#
+# The parts the DCCD leaves swap in are named here once (leaves refer to them
+# as _base_.<name>): the stage-merging neck without FPN ("DDP-FPN"), CBAM, and
+# the frozen CLIP ViT-L/14 text path (prompt -> 768-d -> linear 256 -> add).
 norm_cfg = dict(type='SyncBN', requires_grad=True)
+stage_merging_neck = dict(
+    type='MultiStageMerging',
+    in_channels=[192, 384, 768, 1536],
+    out_channels=256,
+    kernel_size=1,
+    norm_cfg=dict(type='GN', num_groups=32),
+    act_cfg=None)
+cbam_neck = dict(type='CBAM', in_channels=256, reduction=16, spatial_kernel=7)
+clip_text_encoder = dict(
+    type='CLIPIngredientEncoder',
+    model_name='ViT-L-14',
+    pretrained='openai',  # or a local file, see README
+    quick_gelu=True,  # OpenAI's CLIP uses QuickGELU
+    frozen=True,
+    template='a photo of {}',
+    separator=', ')
+text_fusion_add = dict(type='TextFusion', text_dims=768, channels=256, mode='add')
 data_preprocessor = dict(
     type='SegDataPreProcessor',
     mean=[123.675, 116.28, 103.53],
@@ -34,13 +55,7 @@ model = dict(
             num_outs=4,
             norm_cfg=dict(type='GN', num_groups=32),
             act_cfg=None),
-        dict(
-            type='MultiStageMerging',
-            in_channels=[256, 256, 256, 256],
-            out_channels=256,
-            kernel_size=1,
-            norm_cfg=dict(type='GN', num_groups=32),
-            act_cfg=None),
+        dict(stage_merging_neck, in_channels=[256, 256, 256, 256]),
     ],
     decode_head=dict(
         type='DeformableDiffusionHead',
@@ -51,6 +66,8 @@ model = dict(
         num_points=4,
         ffn_channels=1024,
         bit_scale=0.01,
+        sample_range=(0.0, 0.999),
+        time_difference=1,
         with_cp=False,
         num_classes=104,
         dropout_ratio=0.0,
@@ -69,8 +86,6 @@ model = dict(
         norm_cfg=norm_cfg,
         align_corners=False,
         loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=0.4)),
-    sample_range=(0.0, 0.999),
-    time_difference=1,
     train_cfg=dict(),
     # branch None: the image-only student, or the teacher for DCC configs
     test_cfg=dict(mode='whole', branch=None, steps=3, seed=0))

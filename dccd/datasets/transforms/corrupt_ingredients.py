@@ -21,7 +21,6 @@ rate and a seed always give the same lists. Place it right after
 does).
 """
 import math
-import zlib
 from typing import List, Optional, Tuple
 
 import numpy as np
@@ -29,7 +28,7 @@ from mmcv.transforms import BaseTransform
 from mmseg.registry import TRANSFORMS
 
 from ...utils import InputError
-from ..ingredients import image_key
+from ...utils.image_key import image_crc
 
 __all__ = ['CorruptIngredients', 'corrupt_ids']
 
@@ -105,8 +104,7 @@ class CorruptIngredients(BaseTransform):
 
     def rng_for(self, img_path: str) -> np.random.Generator:
         """The generator of one image: ``seed`` and CRC32 of its base name."""
-        crc = zlib.crc32(image_key(img_path).encode())
-        return np.random.default_rng([self.seed, crc])
+        return np.random.default_rng([self.seed, image_crc(img_path)])
 
     def transform(self, results: dict) -> dict:
         """Corrupt ``results['ingredients']``.

@@ -5,14 +5,14 @@ Written for DCCD (Apache-2.0), after the ingredient prompts of Hou et al. 2024
 the teacher branch is told which classes the image contains. Place
 :class:`ExtractIngredients` right after ``LoadAnnotations`` and before any crop
 or resize, in train and test pipelines, and pack its key with
-``dict(type='PackSegInputs', meta_keys=INGREDIENT_META_KEYS)`` so that every
-``SegDataSample`` has ``metainfo['ingredients']``::
+``dict(type='PackFoodSegInputs')`` so that every ``SegDataSample`` has
+``metainfo['ingredients']``::
 
     dict(type='LoadCheckedImageFromFile'),
     dict(type='LoadAnnotations'),
     dict(type='ExtractIngredients', num_classes=104),
     ...  # RandomResize, RandomCrop, RandomFlip, ...
-    dict(type='PackSegInputs', meta_keys=INGREDIENT_META_KEYS)
+    dict(type='PackFoodSegInputs')
 
 It also validates the full mask, once per load: an id outside the classes or a
 mask whose size differs from the image raises :class:`~dccd.utils.InputError`
@@ -26,16 +26,10 @@ from mmcv.transforms import BaseTransform
 
 from mmseg.registry import TRANSFORMS
 
-from ...utils import InputError
+from ...utils import InputError, ingredient_ids, present_ids
 from ..file_checks import bad_ids, size_mismatch
-from ..ingredients import present_ids
 
-__all__ = ['ExtractIngredients', 'INGREDIENT_META_KEYS']
-
-#: mmseg's default ``PackSegInputs`` meta keys plus ``'ingredients'``.
-INGREDIENT_META_KEYS = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape',
-                        'pad_shape', 'scale_factor', 'flip', 'flip_direction',
-                        'reduce_zero_label', 'ingredients')
+__all__ = ['ExtractIngredients']
 
 
 @TRANSFORMS.register_module()
@@ -106,8 +100,7 @@ class ExtractIngredients(BaseTransform):
         if bad:
             raise InputError(
                 bad_ids(mask_path, bad, self.num_classes, self.ignore_index))
-        results['ingredients'] = [
-            i for i in ids if i != self.ignore_index and i != self.background_index]
+        results['ingredients'] = ingredient_ids(ids, self.ignore_index, self.background_index)
         return results
 
     def __repr__(self) -> str:

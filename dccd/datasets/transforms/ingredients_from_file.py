@@ -23,7 +23,7 @@ list is allowed (the prompt then says "food").
 Place it right after ``ExtractIngredients`` (whose size check of the mask it
 keeps); ``tools/test.py --ingredients-file FILE.json`` does that and switches
 the evaluated branch to the teacher
-(:func:`~dccd.datasets.transforms.ingredient_pipeline.insert_after_extract_ingredients`).
+(:func:`~dccd.apis.use_ingredients_file`).
 """
 import json
 import os.path as osp
@@ -33,40 +33,21 @@ from mmcv.transforms import BaseTransform
 from mmengine.logging import print_log
 from mmseg.registry import TRANSFORMS
 
-from ...utils import InputError, did_you_mean
-from ..ingredients import image_key, name_lookup, normalise_name, resolve_classes
+from ...utils import InputError, get_classes, image_key, match_ingredients
 
 __all__ = ['IngredientsFromFile', 'read_ingredients_file']
 
 ON_MISSING = ('error', 'oracle')
 
 
-def _to_id(item: object, classes: Sequence[str], lookup: Dict[str, int],
-           where: str) -> int:
-    """One JSON list item (a class name or id) -> class id."""
-    if isinstance(item, bool) or not isinstance(item, (int, str)):
-        raise InputError(f'{where}: {item!r} is neither an ingredient name nor '
-                         'a class id')
-    if isinstance(item, int):
-        if not 0 <= item < len(classes):
-            raise InputError(f'{where}: class id {item} is outside 0..{len(classes) - 1}')
-        return item
-    key = normalise_name(item)
-    if key not in lookup:
-        raise InputError(f"{where}: unknown ingredient '{item}'"
-                         f'{did_you_mean(item, classes)}')
-    return lookup[key]
-
-
-def read_ingredients_file(path: str, classes: Sequence[str],
-                          background_index: Optional[int] = 0) -> Dict[str, List[int]]:
+def read_ingredients_file(path: str, classes: Sequence[str]) -> Dict[str, List[int]]:
     """Read and check an ingredients JSON file.
 
     Args:
         path: JSON object mapping image name -> list of names or ids.
-        classes: class names indexed by id (the model's ``class_names``).
-        background_index: the background id, refused as an ingredient (the
-            teacher never saw it in a prompt); None if every class is a food.
+        classes: class names indexed by id (the model's ``class_names``); a
+            class 0 named 'background' is refused as an ingredient (the
+            teacher never saw it in a prompt).
 
     Returns:
         dict: image name (as written in the file) -> ascending distinct ids.
@@ -88,18 +69,13 @@ def read_ingredients_file(path: str, classes: Sequence[str],
         raise InputError(f'ingredients file {path}: expected a JSON object '
                          f'(image name -> list of ingredients), got a '
                          f'{type(content).__name__}')
-    lookup = name_lookup(classes)
     lists = {}
     for image, items in content.items():
         where = f"ingredients file {path}, image '{image}'"
         if not isinstance(items, list):
             raise InputError(f'{where}: expected a list of ingredient names or '
                              f'ids, got {type(items).__name__}')
-        ids = sorted({_to_id(item, classes, lookup, where) for item in items})
-        if background_index is not None and background_index in ids:
-            raise InputError(f"{where}: '{classes[background_index]}' (id "
-                             f'{background_index}) is the background, not an ingredient')
-        lists[image] = ids
+        lists[image] = match_ingredients(items, classes, where)
     return lists
 
 
@@ -119,11 +95,9 @@ class IngredientsFromFile(BaseTransform):
 
     Args:
         ingredients_file: the JSON file (see the module docstring).
-        classes: class names indexed by id, or a registered dataset type
-            whose ``METAINFO['classes']`` they are (use the model's
-            ``class_names``, which writes the prompts).
-        background_index: the background id, refused in the file; None if
-            every class is a food. Defaults to 0.
+        classes: class names indexed by id, or a dataset name for
+            :func:`~dccd.utils.get_classes` (use the model's ``class_names``,
+            which writes the prompts).
         on_missing: an image absent from the file: 'error' (default) raises
             InputError naming it, so a partial file never mixes oracle lists
             into a result silently; 'oracle' keeps the list already in
@@ -133,17 +107,14 @@ class IngredientsFromFile(BaseTransform):
 
     def __init__(self, ingredients_file: str,
                  classes: Union[str, Sequence[str]],
-                 background_index: Optional[int] = 0,
                  on_missing: str = 'error') -> None:
         if on_missing not in ON_MISSING:
             raise InputError(f'IngredientsFromFile: on_missing must be one of '
                              f"{ON_MISSING}, got '{on_missing}'")
         self.ingredients_file = ingredients_file
-        self.classes = resolve_classes(classes)
-        self.background_index = background_index
+        self.classes = get_classes(classes)
         self.on_missing = on_missing
-        self.lists = read_ingredients_file(ingredients_file, self.classes,
-                                           background_index)
+        self.lists = read_ingredients_file(ingredients_file, self.classes)
 
     def lookup(self, img_path: str) -> Optional[List[int]]:
         """The file's ids for ``img_path`` (by base name, then stem), or None."""
@@ -182,5 +153,4 @@ class IngredientsFromFile(BaseTransform):
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(ingredients_file='
                 f'{self.ingredients_file!r}, classes={len(self.classes)} names, '
-                f'background_index={self.background_index}, '
                 f'on_missing={self.on_missing!r})')

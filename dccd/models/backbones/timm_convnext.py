@@ -12,45 +12,25 @@ Pretrained weights come through mmengine's convention,
 state-dict file or a timm pretrained tag such as ``'convnext_large.fb_in22k'``
 (downloaded by timm, so online only). Written for DCCD (Apache-2.0).
 """
-import os.path as osp
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import timm
 from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from timm.layers import LayerNorm2d
-from timm.models import load_state_dict
-from timm.models.convnext import checkpoint_filter_fn
 from torch import Tensor, nn
 
-from dccd.utils.errors import InputError
+from ...utils.errors import InputError, one_line_error
+from ...utils.weights import (check_weights, convnext_from_published_layout,
+                              fetch_timm_weights, locate_weights, read_weights,
+                              strip_prefix)
 
 __all__ = ['TimmConvNeXt']
 
-_WEIGHT_SUFFIXES = ('.pth', '.pt', '.safetensors', '.bin', '.ckpt')
-# first keys of the layouts that timm's checkpoint_filter_fn converts
-_FOREIGN_LAYOUT_KEYS = ('downsample_layers.0.0.weight', 'visual.trunk.stem.0.weight')
-_OFFLINE_HINT = ('to work offline, download the weights on a machine with '
-                 'internet and pass model.backbone.init_cfg.checkpoint='
-                 '/path/to/weights.safetensors (or .pth)')
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return f'{type(exc).__name__}: {lines[0]}' if lines else type(exc).__name__
-
-
-def _is_path_like(checkpoint: str) -> bool:
-    return '/' in checkpoint or osp.sep in checkpoint or \
-        checkpoint.endswith(_WEIGHT_SUFFIXES)
-
-
-def _strip_prefix(state_dict: Dict[str, Tensor], prefix: str) -> Dict[str, Tensor]:
-    if not any(key.startswith(prefix) for key in state_dict):
-        return state_dict
-    return {key[len(prefix):]: value for key, value in state_dict.items()
-            if key.startswith(prefix)}
+OFFLINE_HINT = ('to work offline, download the weights on a machine with '
+                'internet and pass model.backbone.init_cfg.checkpoint='
+                '/path/to/weights.safetensors (or .pth)')
 
 
 @MODELS.register_module()
@@ -72,7 +52,7 @@ class TimmConvNeXt(BaseModule):
     def __init__(self, arch: str = 'convnext_large',
                  out_indices: Sequence[int] = (0, 1, 2, 3),
                  drop_path_rate: float = 0.4, with_cp: bool = False,
-                 norm_outputs: bool = True, init_cfg: Optional[dict] = None,
+                 norm_outputs: bool = True, init_cfg: dict = None,
                  **timm_kwargs) -> None:
         super().__init__(init_cfg=init_cfg)
         self.arch = arch
@@ -100,7 +80,7 @@ class TimmConvNeXt(BaseModule):
                                      **kwargs)
         except RuntimeError as exc:  # timm's "Unknown model"
             raise InputError(f'TimmConvNeXt: cannot build arch {arch!r}: '
-                             f'{_first_line(exc)}') from None
+                             f'{type(exc).__name__}: {one_line_error(exc)}') from None
 
     def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
         """Extract features.
@@ -127,45 +107,23 @@ class TimmConvNeXt(BaseModule):
             super().init_weights()
             return
         checkpoint = str(cfg.get('checkpoint', ''))
-        if osp.isfile(checkpoint):
-            state_dict = self._read_file(checkpoint)
-        elif _is_path_like(checkpoint) or not checkpoint:
-            raise InputError(f'pretrained weights not found: {checkpoint}')
-        else:
-            state_dict = self._download(checkpoint)
+        path = locate_weights(checkpoint, 'pretrained weights')
+        if path is None:
+            state_dict = self._fetch(checkpoint)
+        else:  # timm/HF, facebookresearch/ConvNeXt, open_clip or mmseg layout
+            state_dict = strip_prefix(read_weights(path, 'pretrained weights')[0],
+                                      'backbone.')
+            state_dict = convnext_from_published_layout(state_dict, self, path)
         self._load(state_dict, checkpoint)
         self._is_init = True
 
-    def _read_file(self, path: str) -> Dict[str, Tensor]:
-        """A local timm/HF or original ConvNeXt state dict, safely loaded."""
-        try:
-            # unwraps {'state_dict' / 'model': ...}; weights only
-            state_dict = load_state_dict(path)
-        except Exception as exc:  # noqa: BLE001  (any unreadable file)
-            raise InputError(f'cannot read pretrained weights {path}: '
-                             f'{_first_line(exc)}') from None
-        state_dict = _strip_prefix(state_dict, 'backbone.')
-        if any(key in state_dict for key in _FOREIGN_LAYOUT_KEYS):
-            # original facebookresearch/ConvNeXt or open_clip layout -> timm
-            try:
-                state_dict = checkpoint_filter_fn(state_dict, self)
-            except (KeyError, RuntimeError) as exc:
-                raise InputError(f'cannot convert pretrained weights {path} '
-                                 f'for {self.arch}: {_first_line(exc)}') from None
-        return state_dict
-
-    def _download(self, tag: str) -> Dict[str, Tensor]:
+    def _fetch(self, tag: str) -> Dict[str, Tensor]:
         """Weights of a timm pretrained tag such as 'convnext_large.fb_in22k'."""
         tag_arch = tag.split('.', 1)[0]
         if tag_arch != self.arch:
             raise InputError(f'pretrained tag {tag!r} is for {tag_arch!r}, '
                              f'but the backbone arch is {self.arch!r}')
-        try:
-            model = timm.create_model(tag, pretrained=True, num_classes=0)
-        except Exception as exc:  # noqa: BLE001  (offline, unknown tag, ...)
-            raise InputError(f'cannot get timm pretrained weights {tag!r} '
-                             f'({_first_line(exc)}); {_OFFLINE_HINT}') from None
-        return model.state_dict()
+        return fetch_timm_weights(tag, OFFLINE_HINT)
 
     def _load(self, state_dict: Dict[str, Tensor], source: str) -> None:
         own = self.state_dict()
@@ -173,12 +131,8 @@ class TimmConvNeXt(BaseModule):
         if not any(k.startswith(('stem.', 'stages.')) for k in state_dict):
             raise InputError(f'no {self.arch} weights found in {source} '
                              '(expected timm ConvNeXt keys such as stem.0.weight)')
-        for key, value in state_dict.items():
-            if value.shape != own[key].shape:
-                raise InputError(
-                    f'pretrained weights {source} do not fit {self.arch}: '
-                    f'{key} is {tuple(value.shape)}, expected '
-                    f'{tuple(own[key].shape)}')
+        check_weights(state_dict, own, f'pretrained weights {source}', self.arch,
+                      strict=False)
         missing, _ = self.load_state_dict(state_dict, strict=False)
         print_log(f'TimmConvNeXt: loaded {len(state_dict)} tensors from '
                   f'{source}; not in the checkpoint: {missing or "none"}',

@@ -13,13 +13,21 @@ anew for mmsegmentation 1.x:
   noise level (the log-SNR, not t);
 * a per-pixel classifier (``cls_seg``).
 
-The segmentor draws the noise level and runs the DDIM loop; this head maps
-``(feature, noisy map, log-SNR)`` to class logits.
+The head owns the whole diffusion: it embeds and noises the ground truth
+(:meth:`DeformableDiffusionHead.noise_gt`, a continuous time t ~ U(sample_range)
+per sample, cosine log-SNR schedule), denoises one step
+(:meth:`~DeformableDiffusionHead.forward`), and samples with DDIM from seeded
+Gaussian noise (:meth:`~DeformableDiffusionHead.sample`). ``loss`` and
+``predict`` keep :class:`BaseDecodeHead`'s signatures, so the head also works
+under mmseg's plain ``EncoderDecoder``; DCCD's segmentor calls
+:meth:`~DeformableDiffusionHead.loss_noised` instead, to give its teacher and
+student branches one shared noise draw.
 """
-from typing import List, Sequence, Tuple
+from typing import List, NamedTuple, Sequence, Tuple
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 import torch.utils.checkpoint as cp
 from mmcv.cnn import ConvModule
 from mmcv.cnn.bricks.transformer import FFN
@@ -28,11 +36,27 @@ from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, SampleList
 from torch import Tensor
 
+from ...utils.image_key import image_crc
 from ..layers.deformable_attention import MSDeformAttn
+from ..layers.noise_schedule import (cosine_log_snr, ddim_step, log_snr_to_alpha_sigma,
+                                     sampling_time_pairs)
 from ..layers.positional_encoding import sine_positional_encoding
 from ..layers.time_embedding import TimeEmbedding
 
-__all__ = ['DeformableDiffusionHead']
+__all__ = ['DeformableDiffusionHead', 'NoisedGT']
+
+
+class NoisedGT(NamedTuple):
+    """A batch's ground truth, embedded and noised at one time per sample.
+
+    Attributes:
+        noisy_map: alpha_t * embed(gt) + sigma_t * eps, (N, channels, H, W).
+        log_snr: the noise level of each sample, (N,).
+        labels: the GT at the feature's size (nearest), (N, H, W) long.
+    """
+    noisy_map: Tensor
+    log_snr: Tensor
+    labels: Tensor
 
 
 def reference_points(height: int, width: int, device: torch.device) -> Tensor:
@@ -88,6 +112,9 @@ class DeformableDiffusionHead(BaseDecodeHead):
         bit_scale (float): Range of the embedded map. Default: 0.01 (DDP's
             ConvNeXt configs).
         sinusoidal_dim (int): Learned sinusoidal time features. Default: 16.
+        sample_range (tuple): Range of the training noise time t.
+            Default: (0, 0.999) (DDP).
+        time_difference (float): DDIM look-ahead, in steps. Default: 1 (DDP).
         with_cp (bool): Activation checkpointing of each layer (saves memory,
             costs one more forward). Default: False.
         **kwargs: :class:`BaseDecodeHead` arguments (``in_channels``,
@@ -98,12 +125,16 @@ class DeformableDiffusionHead(BaseDecodeHead):
 
     def __init__(self, num_layers: int = 6, num_heads: int = 8, num_points: int = 4,
                  ffn_channels: int = 1024, bit_scale: float = 0.01,
-                 sinusoidal_dim: int = 16, with_cp: bool = False, **kwargs):
+                 sinusoidal_dim: int = 16,
+                 sample_range: Sequence[float] = (0.0, 0.999),
+                 time_difference: float = 1.0, with_cp: bool = False, **kwargs):
         super().__init__(**kwargs)
         if self.channels % 2:
             raise ValueError(f'channels must be even for the sine positional '
                              f'encoding, got {self.channels}')
         self.bit_scale = bit_scale
+        self.sample_range = tuple(sample_range)
+        self.time_difference = time_difference
         self.with_cp = with_cp
         # one extra row for ignored pixels (ignore_index)
         self.label_embedding = nn.Embedding(self.num_classes + 1, self.channels)
@@ -170,14 +201,101 @@ class DeformableDiffusionHead(BaseDecodeHead):
         x = self._forward_feature(x, self.time_embedding(log_snr))
         return self.cls_seg(x)
 
+    # ------------------------------------------------------------ training
+    def noise_gt(self, batch_data_samples: SampleList, size: Sequence[int]) -> NoisedGT:
+        """Embed the GT at ``size`` and noise it at a random time per sample.
+
+        t ~ U(sample_range), lambda = log-SNR(t), and the noisy map is
+        ``sigmoid(lambda)^0.5 * embed(gt) + sigmoid(-lambda)^0.5 * eps`` with
+        eps ~ N(0, I) (DDP, Eq. 1 of Chen et al. 2022, "Analog Bits").
+
+        Args:
+            batch_data_samples (list[SegDataSample]): With ``gt_sem_seg``.
+            size (tuple): (H, W) of the image feature.
+        """
+        gt = self._stack_batch_gt(batch_data_samples)  # (N, 1, H0, W0)
+        labels = F.interpolate(gt.float(), size=tuple(size), mode='nearest').long()[:, 0]
+        clean = self.embed_labels(labels)
+        t = torch.empty(len(labels), device=clean.device).uniform_(*self.sample_range)
+        log_snr = cosine_log_snr(t)
+        alpha, sigma = log_snr_to_alpha_sigma(log_snr.view(-1, 1, 1, 1))
+        return NoisedGT(alpha * clean + sigma * torch.randn_like(clean), log_snr, labels)
+
+    def loss_noised(self, inputs: Sequence[Tensor], noised: NoisedGT,
+                    batch_data_samples: SampleList) -> Tuple[dict, Tensor]:
+        """CE loss (and accuracy) of denoising ``noised`` from ``inputs``.
+
+        Returns:
+            tuple: the losses (``loss_ce``, ``acc_seg``) and the logits
+            (N, num_classes, H, W) at feature resolution.
+        """
+        logits = self(inputs, noised.noisy_map, noised.log_snr)
+        return self.loss_by_feat(logits, batch_data_samples), logits
+
     def loss(self, inputs: Tuple[Tensor], batch_data_samples: SampleList,
-             train_cfg: ConfigType, noisy_map: Tensor, log_snr: Tensor) -> dict:
-        """CE loss (and accuracy) of one denoising step."""
-        seg_logits = self.forward(inputs, noisy_map, log_snr)
-        return self.loss_by_feat(seg_logits, batch_data_samples)
+             train_cfg: ConfigType) -> dict:
+        """:class:`BaseDecodeHead`'s loss: one noise draw, one denoising step."""
+        size = self._transform_inputs(inputs).shape[-2:]
+        losses, _ = self.loss_noised(inputs, self.noise_gt(batch_data_samples, size),
+                                     batch_data_samples)
+        return losses
+
+    # ------------------------------------------------------------ inference
+    def initial_noise(self, feature: Tensor, batch_img_metas: List[dict],
+                      seed: int = 0) -> Tensor:
+        """Gaussian start of DDIM, (N, channels, H, W), seeded per image.
+
+        The seed is ``seed`` plus a CRC32 of the image file name (or of the
+        batch position when there is none), so a checkpoint gives the same
+        result on every run, batch size and number of processes.
+
+        Args:
+            feature (Tensor): The image feature (N, C, H, W): size, device
+                and dtype of the noise.
+            batch_img_metas (list[dict]): Per-image meta (``img_path``).
+            seed (int): Added to each image's seed.
+        """
+        n, _, h, w = feature.shape
+        noise = []
+        for i, meta in enumerate(batch_img_metas[:n]):
+            image_seed = (image_crc(meta.get('img_path', i)) + int(seed)) % 2**63
+            gen = torch.Generator(device=feature.device).manual_seed(image_seed)
+            noise.append(torch.randn((self.channels, h, w), generator=gen,
+                                     device=feature.device, dtype=feature.dtype))
+        return torch.stack(noise)
+
+    def sample(self, inputs: Sequence[Tensor], batch_img_metas: List[dict],
+               steps: int = 3, seed: int = 0) -> Tensor:
+        """DDIM from Gaussian noise (DDP's sampler, any batch size).
+
+        Each step predicts the clean map, embeds its argmax and moves the
+        noisy map to the next noise level (:func:`ddim_step`).
+
+        Args:
+            inputs (Sequence[Tensor]): Image features (see :meth:`forward`).
+            batch_img_metas (list[dict]): Per-image meta (for the noise seed).
+            steps (int): DDIM steps.
+            seed (int): Noise seed (see :meth:`initial_noise`).
+
+        Returns:
+            Tensor: The last step's logits, (N, num_classes, H, W).
+        """
+        feature = self._transform_inputs(inputs)
+        n = feature.shape[0]
+        noisy = self.initial_noise(feature, batch_img_metas, seed)
+        for t_now, t_next in sampling_time_pairs(steps, self.time_difference,
+                                                 self.sample_range[0]):
+            log_snr = cosine_log_snr(feature.new_full((n, ), t_now, dtype=torch.float32))
+            log_snr_next = cosine_log_snr(feature.new_full((n, ), t_next, dtype=torch.float32))
+            logits = self(inputs, noisy, log_snr)
+            x0 = self.embed_labels(logits.argmax(dim=1))
+            noisy = ddim_step(noisy, x0.to(noisy.dtype), log_snr, log_snr_next).to(noisy.dtype)
+        return logits
 
     def predict(self, inputs: Tuple[Tensor], batch_img_metas: List[dict],
-                test_cfg: ConfigType, noisy_map: Tensor, log_snr: Tensor) -> Tensor:
-        """Logits of one denoising step, resized to the input images."""
-        seg_logits = self.forward(inputs, noisy_map, log_snr)
-        return self.predict_by_feat(seg_logits, batch_img_metas)
+                test_cfg: ConfigType) -> Tensor:
+        """:class:`BaseDecodeHead`'s predict: DDIM (``test_cfg.steps``,
+        ``test_cfg.seed``), logits resized to the input images."""
+        logits = self.sample(inputs, batch_img_metas, test_cfg.get('steps', 3),
+                             test_cfg.get('seed', 0))
+        return self.predict_by_feat(logits, batch_img_metas)

@@ -8,44 +8,46 @@ image-only student shares every weight with it, and
     L = CE(gt, teacher) + CE(gt, student) + KL(teacher || student)   (Eq. 6)
 
 (plus DDP's auxiliary FCN loss, which Eq. 6 leaves out). The decoder is DDP's
-map diffusion (Ji et al., ICCV 2023): training denoises the ground-truth map
-at a random noise level, inference runs DDIM from Gaussian noise.
+map diffusion (Ji et al., ICCV 2023), owned by the decode head
+(:class:`~dccd.models.decode_heads.DeformableDiffusionHead`): training
+denoises the ground-truth map at a random noise level, inference runs DDIM
+from Gaussian noise. This segmentor owns the branches: which feature each
+branch decodes, the one noise draw both branches share, and the KL.
 
-Which model a config describes follows from what it sets:
+Which model a config describes follows from what it sets (:attr:`kind`):
 
 =========  ================  =============  =============================
-mode       ``text_encoder``  ``distill``    trained branches
+kind       ``text_encoder``  ``distill``    trained branches
 =========  ================  =============  =============================
-DDP        None              None           student (image only)
-DCC        set               None           teacher (image + text)
-DCCD       set               set            teacher and student, + KL
+'ddp'      None              None           student (image only)
+'dcc'      set               None           teacher (image + text)
+'dccd'     set               set            teacher and student, + KL
 =========  ================  =============  =============================
 
 "student" always names the image-only branch (in DDP it is the only one).
-``test_cfg.branch`` picks the branch to evaluate; the teacher reads each
-sample's ``metainfo['ingredients']`` (class ids), which the data pipeline
-takes from the GT mask (an oracle) unless a user supplies them.
+The runner evaluates ``test_cfg.branch`` (fixed when the model is built); the
+teacher then reads each sample's ``metainfo['ingredients']`` (class ids),
+which the data pipeline takes from the GT mask (an oracle) unless a tool
+supplies other lists. :meth:`SelfDistillSegmentor.predict_branch` takes the
+branch, the ingredient lists and the DDIM steps as arguments instead, for the
+API and the inference tool.
 """
-import zlib
 from typing import Dict, List, Optional, Sequence, Union
 
-import torch
-import torch.nn.functional as F
 from mmengine.config import ConfigDict
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig, SampleList
 from torch import Tensor
 
-from ...datasets.ingredients import image_key, ingredient_names, resolve_classes
-from ...utils import InputError
-from ..layers.noise_schedule import (cosine_log_snr, ddim_step,
-                                     log_snr_to_alpha_sigma,
-                                     sampling_time_pairs)
+from ...utils import InputError, get_classes, ingredient_names
+from ..layers.noise_schedule import sampling_time_pairs
 
-__all__ = ['SelfDistillSegmentor']
+__all__ = ['SelfDistillSegmentor', 'BRANCHES']
 
 BRANCHES = ('teacher', 'student')
+_TRAIN_BRANCHES = {'ddp': ('student', ), 'dcc': ('teacher', ),
+                   'dccd': ('teacher', 'student')}
 
 
 @MODELS.register_module()
@@ -65,15 +67,14 @@ class SelfDistillSegmentor(EncoderDecoder):
         distill_loss (dict, optional): Teacher -> student loss
             (:class:`DistillKLLoss`); turns DCC into DCCD.
         class_names (str | Sequence[str], optional): Names of the class ids,
-            used to write the ingredient prompt; a registered dataset type
-            (e.g. 'FoodSeg103Dataset') means its METAINFO classes.
-        sample_range (tuple): Range of the training noise time t.
-            Default: (0, 0.999) (DDP).
-        time_difference (float): DDIM look-ahead. Default: 1 (DDP).
+            used to write the ingredient prompt; a dataset name
+            ('foodseg103', 'uecfoodpix', 'toy_food') for
+            :func:`~dccd.utils.get_classes`.
         train_cfg, test_cfg: ``test_cfg`` keys besides mmseg's ``mode``:
             ``branch`` ('student' | 'teacher'; None or absent: the
-            image-only student, or the teacher for DCC), ``steps`` (DDIM steps, default
-            3) and ``seed`` (added to each image's noise seed, default 0).
+            image-only student, or the teacher for DCC), ``steps`` (DDIM
+            steps, default 3) and ``seed`` (added to each image's noise seed,
+            default 0).
     """
 
     def __init__(self,
@@ -85,8 +86,6 @@ class SelfDistillSegmentor(EncoderDecoder):
                  text_fusion: OptConfigType = None,
                  distill_loss: OptConfigType = None,
                  class_names: Optional[Union[str, Sequence[str]]] = None,
-                 sample_range: Sequence[float] = (0.0, 0.999),
-                 time_difference: float = 1.0,
                  train_cfg: OptConfigType = None,
                  test_cfg: OptConfigType = None,
                  data_preprocessor: OptConfigType = None,
@@ -105,16 +104,14 @@ class SelfDistillSegmentor(EncoderDecoder):
         self.text_encoder = MODELS.build(text_encoder) if text_encoder else None
         self.text_fusion = MODELS.build(text_fusion) if text_fusion else None
         self.distill_loss = MODELS.build(distill_loss) if distill_loss else None
-        self.class_names = None if class_names is None else resolve_classes(class_names)
+        self.class_names = None if class_names is None else get_classes(class_names)
         if self.text_encoder is not None and self.class_names is None:
             raise ValueError('model.class_names is needed to write ingredient prompts')
-        self.sample_range = tuple(sample_range)
-        self.time_difference = time_difference
         self.test_cfg = self._complete_test_cfg(self.test_cfg)
 
     # ------------------------------------------------------------ set-up
     @property
-    def mode(self) -> str:
+    def kind(self) -> str:
         """'ddp', 'dcc' or 'dccd' (see the module docstring)."""
         if self.text_encoder is None:
             return 'ddp'
@@ -122,62 +119,64 @@ class SelfDistillSegmentor(EncoderDecoder):
 
     @property
     def train_branches(self) -> tuple:
-        return {'ddp': ('student', ), 'dcc': ('teacher', ),
-                'dccd': ('teacher', 'student')}[self.mode]
+        """The branches training runs: ('student',), ('teacher',) or both."""
+        return _TRAIN_BRANCHES[self.kind]
 
-    def _complete_test_cfg(self, test_cfg) -> dict:
+    def check_branch(self, branch: str) -> str:
+        """``branch`` if this model can run it, else ValueError naming why."""
+        if branch not in BRANCHES:
+            raise ValueError(f"the branch must be one of {BRANCHES}, got '{branch}'")
+        if branch == 'teacher' and self.text_encoder is None:
+            raise ValueError("the 'teacher' branch needs model.text_encoder "
+                             '(this model is image only)')
+        return branch
+
+    def _complete_test_cfg(self, test_cfg) -> ConfigDict:
         test_cfg = dict(test_cfg or {})
         test_cfg.setdefault('mode', 'whole')
         if test_cfg.get('branch') is None:
-            test_cfg['branch'] = 'teacher' if self.mode == 'dcc' else 'student'
+            test_cfg['branch'] = 'teacher' if self.kind == 'dcc' else 'student'
         test_cfg.setdefault('steps', 3)
         test_cfg.setdefault('seed', 0)
-        if test_cfg['branch'] not in BRANCHES:
-            raise ValueError(f"model.test_cfg.branch must be one of {BRANCHES}, "
-                             f"got '{test_cfg['branch']}'")
-        if test_cfg['branch'] == 'teacher' and self.text_encoder is None:
-            raise ValueError("model.test_cfg.branch='teacher' needs model.text_encoder")
+        try:
+            self.check_branch(test_cfg['branch'])
+        except ValueError as exc:
+            raise ValueError(f'model.test_cfg.branch: {exc}') from None
         sampling_time_pairs(test_cfg['steps'])  # validates steps
         return ConfigDict(test_cfg)
 
     # ------------------------------------------------------------ branches
-    def prompt_names(self, batch_img_metas: List[dict]) -> List[List[str]]:
-        """Class names of each sample's ``metainfo['ingredients']`` (ids)."""
-        names = []
-        for meta in batch_img_metas:
-            if 'ingredients' not in meta:
-                raise InputError(
-                    "the teacher branch needs metainfo['ingredients']: add "
-                    "ExtractIngredients to the pipeline and 'ingredients' to "
-                    "PackSegInputs' meta_keys, or pass ingredients explicitly")
-            names.append(ingredient_names(meta['ingredients'], self.class_names))
-        return names
+    @staticmethod
+    def sample_ingredients(batch_img_metas: List[dict]) -> List[List[int]]:
+        """Each sample's ``metainfo['ingredients']`` (class ids)."""
+        if not all('ingredients' in meta for meta in batch_img_metas):
+            raise InputError(
+                "the teacher branch needs metainfo['ingredients']: add "
+                'ExtractIngredients and PackFoodSegInputs to the pipeline, or '
+                'pass ingredients explicitly')
+        return [list(meta['ingredients']) for meta in batch_img_metas]
 
     def branch_feature(self, feature: Tensor, branch: str,
-                       batch_img_metas: List[dict]) -> Tensor:
-        """The decoder input of ``branch``: the image feature (student), or
-        the image feature fused with the ingredient text (teacher)."""
+                       ingredients: Optional[List[List[int]]] = None) -> Tensor:
+        """The decoder input of ``branch``.
+
+        Args:
+            feature (Tensor): The image feature (N, C, H, W).
+            branch (str): 'student' (the image feature) or 'teacher' (the image
+                feature fused with the ingredient text).
+            ingredients (list[list[int]], optional): The teacher's class ids,
+                one list per sample.
+
+        Returns:
+            Tensor: (N, C, H, W).
+        """
         if branch == 'student':
             return feature
-        text = self.text_encoder(self.prompt_names(batch_img_metas))
+        names = [ingredient_names(ids, self.class_names) for ids in ingredients]
+        text = self.text_encoder(names)
         return self.text_fusion(feature, text.to(feature.dtype))
 
     # ------------------------------------------------------------ training
-    def noise_labels(self, data_samples: SampleList, size) -> tuple:
-        """Noise the embedded GT at a random time: one draw per sample.
-
-        Returns:
-            tuple: noisy map (N, C, H, W), its log-SNR (N,), and the GT
-            down-sampled (nearest) to ``size``, (N, H, W).
-        """
-        gt = self.decode_head._stack_batch_gt(data_samples)  # (N, 1, H0, W0)
-        labels = F.interpolate(gt.float(), size=size, mode='nearest').long()[:, 0]
-        clean = self.decode_head.embed_labels(labels)
-        t = torch.empty(len(labels), device=clean.device).uniform_(*self.sample_range)
-        log_snr = cosine_log_snr(t)
-        alpha, sigma = log_snr_to_alpha_sigma(log_snr.view(-1, 1, 1, 1))
-        return alpha * clean + sigma * torch.randn_like(clean), log_snr, labels
-
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
         """Losses of every trained branch on the SAME noisy map and time.
 
@@ -186,16 +185,18 @@ class SelfDistillSegmentor(EncoderDecoder):
         """
         feats = self.extract_feat(inputs)
         feature = feats[0]
-        metas = [sample.metainfo for sample in data_samples]
-        noisy_map, log_snr, labels = self.noise_labels(data_samples, feature.shape[-2:])
+        ingredients = None
+        if 'teacher' in self.train_branches:
+            ingredients = self.sample_ingredients([s.metainfo for s in data_samples])
+        noised = self.decode_head.noise_gt(data_samples, feature.shape[-2:])
         losses, logits = {}, {}
         for branch in self.train_branches:
-            x = self.branch_feature(feature, branch, metas)
-            logits[branch] = self.decode_head([x], noisy_map, log_snr)
-            branch_losses = self.decode_head.loss_by_feat(logits[branch], data_samples)
+            x = self.branch_feature(feature, branch, ingredients)
+            branch_losses, logits[branch] = self.decode_head.loss_noised(
+                [x], noised, data_samples)
             losses.update({f'{k}_{branch}': v for k, v in branch_losses.items()})
         if self.distill_loss is not None:
-            valid = labels != self.decode_head.ignore_index
+            valid = noised.labels != self.decode_head.ignore_index
             losses[self.distill_loss.loss_name] = self.distill_loss(
                 logits['student'], logits['teacher'], valid)
         if self.with_auxiliary_head:
@@ -203,58 +204,50 @@ class SelfDistillSegmentor(EncoderDecoder):
         return losses
 
     # ------------------------------------------------------------ inference
-    def initial_noise(self, feature: Tensor, batch_img_metas: List[dict]) -> Tensor:
-        """Gaussian start of DDIM, (N, channels, H, W), seeded per image.
+    def branch_logits(self, inputs: Tensor, batch_img_metas: List[dict], branch: str,
+                      ingredients: Optional[List[List[int]]] = None,
+                      steps: Optional[int] = None) -> Tensor:
+        """DDIM logits of ``branch`` at feature resolution, (N, K, H/4, W/4).
 
-        The seed is ``test_cfg.seed`` plus a CRC32 of the image file name
-        (or of the batch position when there is none), so a checkpoint gives
-        the same result on every run, batch size and number of processes.
+        ``ingredients`` default to the metas' lists (teacher only), ``steps``
+        to ``test_cfg.steps``; the noise seed is ``test_cfg.seed``.
         """
-        n, _, h, w = feature.shape
-        channels = self.decode_head.channels
-        noise = []
-        for i, meta in enumerate(batch_img_metas[:n]):
-            key = image_key(meta.get('img_path', i))
-            seed = (zlib.crc32(key.encode()) + int(self.test_cfg.seed)) % 2**63
-            gen = torch.Generator(device=feature.device).manual_seed(seed)
-            noise.append(torch.randn((channels, h, w), generator=gen,
-                                     device=feature.device, dtype=feature.dtype))
-        return torch.stack(noise)
-
-    def ddim_sample(self, feature: Tensor, batch_img_metas: List[dict],
-                    steps: Optional[int] = None) -> Tensor:
-        """DDIM from Gaussian noise (DDP's sampler, any batch size).
-
-        Args:
-            feature (Tensor): Decoder input (N, C, H, W) of one branch.
-            batch_img_metas (list[dict]): Per-image meta (for the noise seed).
-            steps (int, optional): DDIM steps; default ``test_cfg.steps``.
-
-        Returns:
-            Tensor: The last step's logits, (N, num_classes, H, W).
-        """
-        n = feature.shape[0]
-        noisy = self.initial_noise(feature, batch_img_metas)
-        pairs = sampling_time_pairs(steps or self.test_cfg.steps,
-                                    self.time_difference, self.sample_range[0])
-        for t_now, t_next in pairs:
-            log_snr = cosine_log_snr(feature.new_full((n, ), t_now, dtype=torch.float32))
-            log_snr_next = cosine_log_snr(feature.new_full((n, ), t_next, dtype=torch.float32))
-            logits = self.decode_head([feature], noisy, log_snr)
-            x0 = self.decode_head.embed_labels(logits.argmax(dim=1))
-            noisy = ddim_step(noisy, x0.to(noisy.dtype), log_snr, log_snr_next).to(noisy.dtype)
-        return logits
-
-    def branch_logits(self, inputs: Tensor, batch_img_metas: List[dict]) -> Tensor:
-        """DDIM logits of ``test_cfg.branch`` at feature resolution."""
         feature = self.extract_feat(inputs)[0]
-        feature = self.branch_feature(feature, self.test_cfg.branch, batch_img_metas)
-        return self.ddim_sample(feature, batch_img_metas)
+        if branch == 'teacher' and ingredients is None:
+            ingredients = self.sample_ingredients(batch_img_metas)
+        feature = self.branch_feature(feature, branch, ingredients)
+        return self.decode_head.sample([feature], batch_img_metas,
+                                       steps or self.test_cfg.steps, self.test_cfg.seed)
 
     def encode_decode(self, inputs: Tensor, batch_img_metas: List[dict]) -> Tensor:
         """Logits of ``test_cfg.branch`` at the input size (whole or slide)."""
-        logits = self.branch_logits(inputs, batch_img_metas)
+        logits = self.branch_logits(inputs, batch_img_metas, self.test_cfg.branch)
         return self.decode_head.predict_by_feat(logits, batch_img_metas)
+
+    def predict_branch(self, inputs: Tensor, data_samples: SampleList, branch: str,
+                       ingredients: Optional[List[List[int]]] = None,
+                       steps: Optional[int] = None) -> SampleList:
+        """mmseg's ``predict`` (whole image) for a branch chosen by the caller.
+
+        Args:
+            inputs (Tensor): Pre-processed images (N, 3, H, W).
+            data_samples (list[SegDataSample]): Their samples (metainfo).
+            branch (str): 'student' or 'teacher'.
+            ingredients (list[list[int]], optional): The teacher's class ids
+                per sample; None reads ``metainfo['ingredients']``.
+            steps (int, optional): DDIM steps; None for ``test_cfg.steps``.
+
+        Returns:
+            list[SegDataSample]: With ``seg_logits`` and ``pred_sem_seg``.
+        """
+        self.check_branch(branch)
+        if ingredients is not None and len(ingredients) != len(data_samples):
+            raise ValueError(f'{len(ingredients)} ingredient lists for '
+                             f'{len(data_samples)} images')
+        metas = [sample.metainfo for sample in data_samples]
+        logits = self.branch_logits(inputs, metas, branch, ingredients, steps)
+        return self.postprocess_result(self.decode_head.predict_by_feat(logits, metas),
+                                       data_samples)
 
     def _forward(self, inputs: Tensor, data_samples: SampleList = None) -> Tensor:
         """Raw DDIM logits at feature resolution (``mode='tensor'``)."""
@@ -262,7 +255,7 @@ class SelfDistillSegmentor(EncoderDecoder):
             metas = [dict() for _ in range(inputs.shape[0])]
         else:
             metas = [sample.metainfo for sample in data_samples]
-        return self.branch_logits(inputs, metas)
+        return self.branch_logits(inputs, metas, self.test_cfg.branch)
 
     def parameter_counts(self) -> Dict[str, int]:
         """Parameters per part, e.g. for the README's model table."""

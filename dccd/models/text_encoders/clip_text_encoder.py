@@ -15,15 +15,11 @@ Apache-2.0.
 Weights (``pretrained``) are loaded by :meth:`CLIPIngredientEncoder.init_weights`
 (the mmengine convention: the runner calls it once when training starts; at
 test time the weights come with the DCCD checkpoint, so no CLIP file is needed
-then). The module-level helpers are shared with
-``tools/model_converters/clip_text_tower.py``.
+then), through :mod:`dccd.utils.weights`. The module-level helpers are shared
+with ``tools/model_converters/clip_text_tower.py``.
 """
 import contextlib
 import dataclasses
-import os
-import os.path as osp
-import warnings
-import zipfile
 from typing import Dict, List, Optional, Tuple
 
 import open_clip
@@ -34,16 +30,17 @@ from mmseg.registry import MODELS
 from open_clip.model import _build_text_tower
 from torch import Tensor, nn
 
-from dccd.utils.errors import InputError, one_line_error
+from ...utils.errors import InputError
+from ...utils.weights import (check_weights, fetch_open_clip_weights, locate_weights,
+                              read_weights)
 
 __all__ = [
     'CLIPIngredientEncoder', 'text_tower_config', 'resolve_quick_gelu',
-    'build_text_tower', 'resolve_weights_file', 'read_text_tower_weights'
+    'build_text_tower', 'read_text_tower_weights'
 ]
 
 CONVERTER = 'tools/model_converters/clip_text_tower.py'
-# top-level entries of a TorchScript archive (OpenAI's original CLIP files)
-_TORCHSCRIPT_RECORD = 'constants.pkl'
+WHAT = 'CLIP text weights'
 # open_clip's CustomTextCLIP keeps the text tower under this prefix
 _CUSTOM_TEXT_PREFIX = 'text.'
 
@@ -78,10 +75,6 @@ def text_tower_config(model_name: str,
     return merged, int(embed_dim or model_cfg['embed_dim']), model_cfg
 
 
-def _is_path_like(name: str) -> bool:
-    return '/' in name or os.sep in name or bool(osp.splitext(name)[1])
-
-
 def resolve_quick_gelu(model_name: str, pretrained: Optional[str],
                        model_cfg: dict, quick_gelu: Optional[bool] = None) -> bool:
     """QuickGELU or GELU: explicit value, else the pretrained tag's, else the model's.
@@ -92,7 +85,7 @@ def resolve_quick_gelu(model_name: str, pretrained: Optional[str],
     """
     if quick_gelu is not None:
         return bool(quick_gelu)
-    if pretrained and not osp.isfile(pretrained) and not _is_path_like(pretrained):
+    if pretrained and _is_tag(pretrained):
         tag_cfg = open_clip.get_pretrained_cfg(model_name, pretrained)
         if 'quick_gelu' in tag_cfg:
             return bool(tag_cfg['quick_gelu'])
@@ -113,85 +106,30 @@ def build_text_tower(embed_dim: int, text_cfg: dict, quick_gelu: bool) -> nn.Mod
 # --------------------------------------------------------------------------
 # weights
 # --------------------------------------------------------------------------
-def _offline_hint(model_name: str, tag: str, quick_gelu: bool) -> str:
+def _is_tag(pretrained: str) -> bool:
+    try:
+        return locate_weights(pretrained, WHAT) is None
+    except InputError:  # a missing file: not a tag
+        return False
+
+
+def _offline_hint(model_name: str, tag: str) -> str:
+    tag_cfg = open_clip.get_pretrained_cfg(model_name, tag) or {}
     settings = 'model.text_encoder.pretrained=text_tower.pth'
-    if quick_gelu:
+    if tag_cfg.get('quick_gelu', False):
         settings += ' model.text_encoder.quick_gelu=True'
     return (f'run `python {CONVERTER} {tag} text_tower.pth --model {model_name}` '
             'on a machine with internet (or on a downloaded open_clip checkpoint) '
             f'and set {settings}')
 
 
-def _fetch_tag(model_name: str, tag: str) -> str:
-    """Download the checkpoint of an open_clip pretrained tag; return its path."""
-    tag_cfg = open_clip.get_pretrained_cfg(model_name, tag)
-    if not tag_cfg:
-        known = ', '.join(open_clip.list_pretrained_tags_by_model(model_name)) or 'none'
-        raise InputError(
-            f"CLIP text weights '{tag}' for {model_name} could not be fetched: not an "
-            f'open_clip pretrained tag of {model_name} (known: {known}); give one of '
-            'those tags or a local weights file')
-    hint = _offline_hint(model_name, tag, bool(tag_cfg.get('quick_gelu', False)))
-    try:
-        path = open_clip.download_pretrained(tag_cfg)
-    except Exception as exc:  # no network, no HF hub, a checksum error, ...
-        reason = one_line_error(exc)[:160]
-        raise InputError(f"CLIP text weights '{tag}' for {model_name} could not be "
-                         f'fetched ({reason}); {hint}') from exc
-    if not path or not osp.isfile(path):
-        raise InputError(f"CLIP text weights '{tag}' for {model_name} could not be "
-                         f'fetched; {hint}')
-    return path
-
-
 def resolve_weights_file(pretrained: str, model_name: str) -> str:
-    """The local file for ``pretrained``: an existing file, or a downloaded tag.
-
-    Args:
-        pretrained: a file path, or an open_clip pretrained tag ('openai').
-        model_name: the open_clip model the tag belongs to.
-    """
-    if osp.isfile(pretrained):
-        return pretrained
-    if _is_path_like(pretrained):
-        raise InputError(f'CLIP text weights not found: {pretrained}')
-    return _fetch_tag(model_name, pretrained)
-
-
-def _is_torchscript(path: str) -> bool:
-    if not zipfile.is_zipfile(path):
-        return False
-    with zipfile.ZipFile(path) as archive:
-        return any(name.split('/', 1)[-1] == _TORCHSCRIPT_RECORD
-                   for name in archive.namelist())
-
-
-def _read_file(path: str) -> object:
-    """Load a checkpoint file without running pickled code."""
-    if path.endswith('.safetensors'):
-        from safetensors.torch import load_file
-        return load_file(path, device='cpu')
-    if _is_torchscript(path):
-        # OpenAI's original release (the 'openai' tag's URL) is a TorchScript
-        # archive; torch refuses it under weights_only, open_clip jit-loads it
-        with warnings.catch_warnings():  # torch.jit's deprecation: not the user's
-            warnings.simplefilter('ignore', FutureWarning)
-            return torch.jit.load(path, map_location='cpu').state_dict()
-    return torch.load(path, map_location='cpu', weights_only=True)
-
-
-def _unwrap(checkpoint: object, path: str) -> Tuple[Dict[str, Tensor], dict]:
-    """(state dict, meta) of a bare or ``{'state_dict': ...}``-wrapped checkpoint."""
-    meta = {}
-    if isinstance(checkpoint, dict) and isinstance(checkpoint.get('state_dict'), dict):
-        meta = checkpoint.get('meta') if isinstance(checkpoint.get('meta'), dict) else {}
-        checkpoint = checkpoint['state_dict']
-    if not isinstance(checkpoint, dict) or not checkpoint:
-        raise InputError(f'{path}: not a state dict of CLIP weights')
-    state_dict = {k: v for k, v in checkpoint.items() if isinstance(v, Tensor)}
-    if all(k.startswith('module.') for k in state_dict):  # saved from DDP
-        state_dict = {k[len('module.'):]: v for k, v in state_dict.items()}
-    return state_dict, meta
+    """The local file for ``pretrained``: an existing file, or a downloaded tag."""
+    path = locate_weights(pretrained, WHAT)
+    if path is None:
+        path = fetch_open_clip_weights(model_name, pretrained,
+                                       _offline_hint(model_name, pretrained))
+    return path
 
 
 def _select_tower_keys(state_dict: Dict[str, Tensor],
@@ -202,24 +140,6 @@ def _select_tower_keys(state_dict: Dict[str, Tensor],
     prefix = '' if at_root else _CUSTOM_TEXT_PREFIX
     return {k[len(prefix):]: v for k, v in state_dict.items()
             if k.startswith(prefix) and k[len(prefix):].split('.', 1)[0] in names}
-
-
-def _check_tower_keys(found: Dict[str, Tensor], reference: Dict[str, Tensor],
-                      path: str, model_name: str) -> None:
-    """Strict match of keys and shapes; InputError naming the file otherwise."""
-    missing = [k for k in reference if k not in found]
-    if missing:
-        raise InputError(f'{path}: not a CLIP text tower of {model_name}: '
-                         f'{len(missing)} key(s) missing, e.g. {missing[:3]}')
-    unexpected = [k for k in found if k not in reference]
-    if unexpected:
-        raise InputError(f'{path}: not a CLIP text tower of {model_name}: '
-                         f'unexpected key(s) {unexpected[:3]}')
-    for key, ref in reference.items():
-        if found[key].shape != ref.shape:
-            raise InputError(
-                f'{path}: {key} has shape {tuple(found[key].shape)} but the '
-                f'{model_name} text tower needs {tuple(ref.shape)}')
 
 
 def read_text_tower_weights(pretrained: str, model_name: str,
@@ -241,16 +161,11 @@ def read_text_tower_weights(pretrained: str, model_name: str,
         (state dict, the file's meta dict or {}, the file path)
     """
     path = resolve_weights_file(pretrained, model_name)
-    try:
-        checkpoint = _read_file(path)
-    except Exception as exc:  # corrupt file, pickled objects, unknown format
-        raise InputError(f'cannot read CLIP text weights {path}: '
-                         f'{one_line_error(exc)[:160]}') from exc
-    state_dict, meta = _unwrap(checkpoint, path)
+    state_dict, meta = read_weights(path, WHAT)
     ref = reference.state_dict()
     names = sorted({k.split('.', 1)[0] for k in ref})
     found = _select_tower_keys(state_dict, names)
-    _check_tower_keys(found, ref, path, model_name)
+    check_weights(found, ref, path, f'a CLIP text tower of {model_name}')
     return found, meta, path
 
 
@@ -293,7 +208,9 @@ class CLIPIngredientEncoder(BaseModule):
         text_cfg (dict, optional): overrides of the model's text config, e.g.
             ``dict(width=64, heads=2, layers=2, context_length=32)``.
         embed_dim (int, optional): output size; None keeps the model's.
-        frozen (bool): freeze the tower (the paper's setting).
+        frozen (bool): freeze the tower (default). The paper does not say
+            whether CLIP is fine-tuned; a frozen tower keeps its embeddings
+            cacheable and out of the optimiser.
         template (str): prompt template with one ``{}``.
         separator (str): joins the ingredient names.
         empty_ingredients (str): fills the template for an empty list.

@@ -180,7 +180,7 @@ def test_bad_weight_files(tiny_clip, tmp_path):
 
     wrong = tmp_path / 'wrong_size.pth'
     torch.save(toy_encoder().tower.state_dict(), wrong)  # ViT-L-14 toy: width 64
-    with pytest.raises(InputError, match=r'wrong_size\.pth: .* has shape'):
+    with pytest.raises(InputError, match=r'wrong_size\.pth does not fit .* has shape'):
         CLIPIngredientEncoder(tiny_clip, pretrained=str(wrong)).init_weights()
 
 

@@ -137,7 +137,7 @@ def test_weights_of_another_arch_are_rejected(reference, tmp_path):
     path = _save('pth', reference[0], tmp_path)
     backbone = TimmConvNeXt(arch='convnext_femto', drop_path_rate=0.0,
                             init_cfg=dict(type='Pretrained', checkpoint=path))
-    with pytest.raises(InputError, match='do not fit convnext_femto'):
+    with pytest.raises(InputError, match='does not fit convnext_femto'):
         backbone.init_weights()
 
 

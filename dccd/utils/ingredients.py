@@ -1,25 +1,23 @@
-"""Ingredient lists: which classes a ground-truth mask contains, and their names.
+"""Ingredient lists: the class ids a mask contains, their names, users' lists, pixel shares.
 
 Written for DCCD (Apache-2.0). DCCD's teacher branch reads, for every image,
 the list of food classes present in its ground-truth mask (Hou et al. 2024,
 "Ingredient-guided multimodal self-distillation for food image segmentation").
 Ids are sorted ascending, background and the ignore label excluded: the paper's
 prompt "wine, pork, potato, green beans" is FoodSeg103 ids ``[11, 47, 70, 95]``.
-:class:`~dccd.datasets.transforms.ExtractIngredients` computes the ids in a data
-pipeline; the model turns them into names with :func:`ingredient_names` and the
-dataset's ``metainfo['classes']``. :func:`ingredient_shares` measures how
-much of a (predicted) mask each ingredient covers, for the inference tools.
+This module is neutral ground: the data pipeline
+(:class:`~dccd.datasets.transforms.ExtractIngredients`), the model (prompts),
+the API and the tools all use it, and it imports neither models nor datasets.
 """
-from typing import List, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
-from mmseg.registry import DATASETS
 
-from ..utils import InputError
+from .class_names import background_index, name_lookup, normalise_name
+from .errors import InputError, closest
 
 __all__ = [
-    'present_ids', 'ingredient_ids', 'ingredient_names', 'resolve_classes',
-    'image_key', 'normalise_name', 'name_lookup', 'background_index',
+    'present_ids', 'ingredient_ids', 'ingredient_names', 'match_ingredients',
     'IngredientShare', 'ingredient_shares'
 ]
 
@@ -44,7 +42,8 @@ def ingredient_ids(seg_map: np.ndarray, ignore_index: int = 255,
     """Sorted class ids present in ``seg_map``, background and ignore excluded.
 
     Args:
-        seg_map: (H, W) integer label map.
+        seg_map: (H, W) integer label map (or the labels present in one, as
+            :func:`present_ids` gives them).
         ignore_index: label of unlabelled pixels, never an ingredient.
         background_index: label of the background, never an ingredient;
             None when every class is a food.
@@ -61,7 +60,7 @@ def ingredient_names(ids: Sequence[int], classes: Sequence[str]) -> List[str]:
 
     Args:
         ids: class ids, e.g. ``data_sample.metainfo['ingredients']``.
-        classes: class names indexed by id, e.g. ``dataset.metainfo['classes']``.
+        classes: class names indexed by id.
 
     Returns:
         list[str]: ``[classes[i] for i in ids]``.
@@ -79,36 +78,60 @@ def ingredient_names(ids: Sequence[int], classes: Sequence[str]) -> List[str]:
     return names
 
 
-def image_key(img_path: str) -> str:
-    """The base name of an image path ('a/b/00600.png' -> '00600.png')."""
-    return str(img_path).replace('\\', '/').rsplit('/', 1)[-1]
+def _suggest(name: str, classes: Sequence[str], background: Optional[int]) -> str:
+    foods = [c for i, c in enumerate(classes) if i != background]
+    close = closest(name, foods, n=3, cutoff=0.5)
+    return f"closest: {', '.join(close)}" if close else 'no class name is close'
 
 
-def resolve_classes(classes: Union[str, Sequence[str]]) -> List[str]:
-    """Class names, or those of a registered dataset type ('ToyFoodDataset')."""
-    if isinstance(classes, str):
-        dataset = DATASETS.get(classes)
-        if dataset is None:
-            raise InputError(f"class names: no dataset type '{classes}'")
-        return list(dataset.METAINFO['classes'])
-    if classes is None or not len(classes):
-        raise InputError('class names are needed to read ingredient names')
-    return [str(name) for name in classes]
+def match_ingredients(items: Iterable, classes: Sequence[str], where: str = '') -> List[int]:
+    """A user's ingredient list (class names and/or ids) as class ids.
 
+    Names match ignoring case and runs of spaces (:func:`normalise_name`);
+    blank names are skipped; duplicates are dropped. The background is never
+    an ingredient (the teacher never saw it in a prompt).
 
-def normalise_name(name: str) -> str:
-    """A class name as users may type it: case and runs of spaces ignored."""
-    return ' '.join(str(name).split()).lower()
+    Args:
+        items: class names (str) and/or class ids (int).
+        classes: class names indexed by id.
+        where: what the list is, for messages (e.g. "--ingredients").
 
+    Returns:
+        list[int]: distinct class ids, ascending (the training prompts' order).
 
-def name_lookup(classes: Sequence[str]) -> dict:
-    """``normalise_name(class name) -> class id``, to match users' names."""
-    return {normalise_name(name): i for i, name in enumerate(classes)}
-
-
-def background_index(classes: Sequence[str]) -> Optional[int]:
-    """0 if class 0 is named 'background' (every DCCD dataset), else None."""
-    return 0 if len(classes) and str(classes[0]).strip().lower() == 'background' else None
+    Raises:
+        InputError: one line listing every unknown name (with the closest
+            class names), id out of range, background or item of another type.
+    """
+    lookup = name_lookup(classes)
+    background = background_index(classes)
+    ids, problems = set(), []
+    for item in items:
+        if isinstance(item, (bool, float)) or not isinstance(item, (int, np.integer, str)):
+            problems.append(f'{item!r} is neither an ingredient name nor a class id')
+            continue
+        if isinstance(item, str):
+            key = normalise_name(item)
+            if not key:
+                continue
+            if key not in lookup:
+                problems.append(f"unknown ingredient '{item.strip()}' "
+                                f'({_suggest(key, classes, background)})')
+                continue
+            index, label = lookup[key], f"'{item.strip()}'"
+        else:
+            index, label = int(item), f'class id {int(item)}'
+            if not 0 <= index < len(classes):
+                problems.append(f'{label} is outside 0..{len(classes) - 1}')
+                continue
+        if index == background:
+            problems.append(f'{label} is the background, not an ingredient')
+        else:
+            ids.add(index)
+    if problems:
+        prefix = f'{where}: ' if where else ''
+        raise InputError(prefix + '; '.join(problems))
+    return sorted(ids)
 
 
 class IngredientShare(NamedTuple):

@@ -1,21 +1,25 @@
-"""Config plumbing for test-time ingredient lists (DCCD, Apache-2.0).
+"""Where the teacher's ingredient lists come from when a test set is evaluated.
 
-Tools that evaluate the teacher of Hou et al. 2024 with ingredient lists other
-than the GT oracle (``tools/test.py --ingredients-file``,
+Written for DCCD (Apache-2.0). The teacher of Hou et al. 2024 reads each
+sample's ``metainfo['ingredients']``. By default the test pipeline's
+:class:`~dccd.datasets.transforms.ExtractIngredients` takes them from the GT
+mask: an oracle. Tools that evaluate the teacher with other lists
+(``tools/test.py --ingredients-file``,
 ``tools/analysis_tools/ingredient_robustness.py``) insert a transform right
-after :class:`ExtractIngredients` in the test pipeline and switch the model's
-``test_cfg.branch`` to the teacher. These helpers do both on an mmengine
-``Config``; they handle a ``TestTimeAug`` pipeline and a TTA-wrapped model.
+after ``ExtractIngredients`` in the test pipeline and build the model with
+``test_cfg.branch='teacher'``. These helpers do both on an mmengine ``Config``
+(before anything is built); they handle a ``TestTimeAug`` pipeline and a
+TTA-wrapped model.
 """
 import copy
 from typing import List, Optional, Sequence
 
-from ...utils import InputError
+from ..datasets.transforms import IngredientsFromFile
+from ..utils import InputError
 
 __all__ = [
-    'find_extract_ingredients',
-    'insert_after_extract_ingredients', 'segmentor_cfg', 'use_teacher_branch',
-    'use_ingredients_file'
+    'find_extract_ingredients', 'insert_after_extract_ingredients', 'segmentor_cfg',
+    'use_teacher_branch', 'use_ingredients_file', 'use_corrupted_ingredients'
 ]
 
 EXTRACT = 'ExtractIngredients'
@@ -106,7 +110,6 @@ def use_ingredients_file(cfg, path: str, option: str = '--ingredients-file') -> 
     in ``cfg.test_dataloader.dataset.pipeline`` and forces the teacher branch.
     Images missing from the file raise an error when they are loaded.
     """
-    from .ingredients_from_file import IngredientsFromFile
     model = use_teacher_branch(cfg, option)
     dataset = cfg.test_dataloader.dataset
     if 'pipeline' not in dataset:
@@ -115,7 +118,33 @@ def use_ingredients_file(cfg, path: str, option: str = '--ingredients-file') -> 
     if extract is None:
         raise InputError(f'{option}: the test pipeline has no {EXTRACT}')
     transform = dict(type='IngredientsFromFile', ingredients_file=path,
-                     classes=model.get('class_names'),
-                     background_index=extract.get('background_index', 0))
+                     classes=model.get('class_names'))
     IngredientsFromFile(**{k: v for k, v in transform.items() if k != 'type'})
     dataset.pipeline = insert_after_extract_ingredients(dataset.pipeline, transform)
+
+
+def use_corrupted_ingredients(loader_cfg: dict, rate: float, seed: int) -> dict:
+    """A copy of a test dataloader config whose lists are corrupted.
+
+    :class:`~dccd.datasets.transforms.CorruptIngredients` (``rate``, ``seed``)
+    goes right after ``ExtractIngredients``; ``PackFoodSegInputs`` packs what
+    it dropped and added.
+
+    Raises:
+        InputError: the pipeline has no ``ExtractIngredients``.
+    """
+    loader = copy.deepcopy(loader_cfg)
+    dataset = loader['dataset']
+    if 'pipeline' not in dataset:
+        raise InputError('test_dataloader.dataset has no pipeline')
+    extract = find_extract_ingredients(dataset['pipeline'])
+    if extract is None:
+        raise InputError('the test pipeline has no ExtractIngredients: the teacher '
+                         'has no ingredient list to corrupt')
+    corrupt = dict(type='CorruptIngredients', rate=rate, seed=seed,
+                   num_classes=extract['num_classes'],
+                   background_index=extract.get('background_index', 0),
+                   ignore_index=extract.get('ignore_index', 255))
+    dataset['pipeline'] = insert_after_extract_ingredients(dataset['pipeline'], corrupt)
+    return loader
+

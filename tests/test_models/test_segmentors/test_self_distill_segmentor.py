@@ -61,7 +61,7 @@ def preprocess(model, batch, training):
 ])
 def test_losses_per_mode(mode, keys):
     model = build(mode)
-    assert model.mode == mode
+    assert model.kind == mode
     model.train()
     losses = model(**preprocess(model, make_batch(), True), mode='loss')
     assert set(losses) == keys
@@ -182,7 +182,7 @@ def test_invalid_model_configs_are_named():
     cfg.pop('text_fusion')
     with pytest.raises(ValueError, match='distill_loss needs a teacher'):
         MODELS.build(cfg)
-    with pytest.raises(ValueError, match="branch='teacher' needs model.text_encoder"):
+    with pytest.raises(ValueError, match="'teacher' branch needs model.text_encoder"):
         build('ddp', branch='teacher')
     with pytest.raises(ValueError, match='DDIM steps'):
         build('dccd', steps=0)
