@@ -32,11 +32,8 @@ Prints a table last and writes everything to ``--out`` (JSON).
 """
 import argparse
 import contextlib
-import json
 import logging
-import os
 import os.path as osp
-import platform
 import resource
 import statistics
 import sys
@@ -55,9 +52,9 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
-from dccd.utils import ingredient_ids
-from dccd.utils import InputError, drop_pretrained, exit_on_input_error, load_config
-from dccd.utils.atomic_io import write_json_atomic
+from dccd.utils import (InputError, drop_pretrained, exit_on_input_error, ingredient_ids,
+                        load_config)
+from dccd.utils.results import machine_info, read_result, write_result
 
 AMP_DTYPES = {'none': None, 'fp16': 'float16', 'bf16': 'bfloat16'}
 PROFILE_ITERS = 3
@@ -311,13 +308,6 @@ def bench_infer(model, data, args, device) -> dict:
     return dict(per_steps=results, peak_memory_mib=peak, profile=profile)
 
 
-def machine(device: torch.device) -> str:
-    if device.type == 'cuda':
-        return torch.cuda.get_device_name(device)
-    return (f'{platform.processor() or platform.machine()} CPU, {os.cpu_count()} cores, '
-            f'{torch.get_num_threads()} torch threads')
-
-
 # --------------------------------------------------------------------------
 # reporting
 # --------------------------------------------------------------------------
@@ -347,7 +337,8 @@ def print_table(results: List[dict]) -> None:
     header = ['setup', 'measure', 'time', 'peak memory']
     rows = [header] + [row for r in results for row in table_rows(r)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    machines = sorted({r['machine'] for r in results})
+    machines = sorted({f"{r['machine']['name']}, {r['machine']['torch_threads']} torch threads"
+                       for r in results})
     print(f"\nDCCD benchmark on {'; '.join(machines)}")
     for i, row in enumerate(rows):
         print('  '.join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
@@ -355,22 +346,11 @@ def print_table(results: List[dict]) -> None:
             print('  '.join('-' * width for width in widths))
 
 
-def load_results(paths: List[str]) -> List[dict]:
-    results = []
-    for path in paths:
-        try:
-            with open(path) as f:
-                results.append(json.load(f))
-        except (OSError, ValueError) as exc:
-            raise InputError(f'cannot read benchmark result {path}: {exc}') from None
-    return results
-
-
 @exit_on_input_error
 def main(argv=None):
     args = parse_args(argv)
     if args.table:
-        print_table(load_results(args.table))
+        print_table([read_result(path) for path in args.table])
         return
     check_args(args)
     device = pick_device(args.device)
@@ -394,8 +374,8 @@ def main(argv=None):
     data = synthetic_batch(args.batch, size, model.decode_head.num_classes, args.seed)
     model_cfg = cfg.model
     result = dict(
-        config=args.config, machine=machine(device), device_type=device.type,
-        torch=torch.__version__, amp=args.amp, batch=args.batch, size=list(size),
+        config=args.config, device_type=device.type, amp=args.amp, batch=args.batch,
+        size=list(size),
         iters=args.iters, warmup=args.warmup,
         with_cp=dict(backbone=bool(model_cfg.backbone.get('with_cp', False)),
                      decode_head=bool(model_cfg.decode_head.get('with_cp', False))),
@@ -408,9 +388,9 @@ def main(argv=None):
     if args.infer:
         result['infer'] = bench_infer(model, data, args, device)
     if args.out:
-        folder = osp.dirname(osp.abspath(args.out))
-        os.makedirs(folder, exist_ok=True)
-        write_json_atomic(args.out, result)
+        result = write_result(args.out, 'benchmark', result, device=device.type)
+    else:
+        result.update(machine=machine_info(device.type))
     print_table([result])
 
 

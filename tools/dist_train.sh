@@ -18,17 +18,21 @@ CONFIG=$1
 NPROC=$2
 NNODES=${NNODES:-1}
 NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-127.0.0.1}
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 
+if [ "$NNODES" = 1 ] && [ -z "${PORT:-}" ]; then
+    # one machine and no PORT: torchrun binds a free port itself (no race)
+    LAUNCH=(--standalone)
+else
+    LAUNCH=(--nnodes="$NNODES" --node_rank="$NODE_RANK" --master_addr="$MASTER_ADDR"
+            --master_port="${PORT:-29500}")
+fi
+
 PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" \
 exec "${PYTHON:-python}" -m torch.distributed.run \
-    --nnodes="$NNODES" \
-    --node_rank="$NODE_RANK" \
-    --master_addr="$MASTER_ADDR" \
+    "${LAUNCH[@]}" \
     --nproc_per_node="$NPROC" \
-    --master_port="$PORT" \
     "$ROOT/tools/train.py" \
     "$CONFIG" \
     --launcher pytorch "${@:3}"

@@ -12,7 +12,7 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
-from dccd.apis import use_ingredients_file
+from dccd.apis import describe_evaluation, use_ingredients_file
 from dccd.engine import setup_cpu_dist, teardown_dist
 from dccd.utils import InputError, default_work_dir, exit_on_input_error, load_config
 from dccd.utils.weights import check_state_dict, read_checkpoint
@@ -60,17 +60,6 @@ def enable_visualization(cfg, args):
                 out_dir=args.show_dir or None)
 
 
-def describe_branch(cfg) -> str:
-    """Which branch of a DCCD model is evaluated, said plainly in the log."""
-    test_cfg = cfg.model.get('test_cfg') or {}
-    if cfg.model.get('text_encoder') is None:
-        return 'image only (no text branch)'
-    if test_cfg.get('branch', 'student') == 'teacher':
-        return ('teacher (image + ingredient text); ingredients come from each '
-                "sample's metainfo, by default the GT mask: an ORACLE result")
-    return 'student (image only)'
-
-
 @exit_on_input_error
 def main():
     args = parse_args()
@@ -94,10 +83,10 @@ def main():
     if args.out is not None:
         cfg.test_evaluator['output_dir'] = args.out
         cfg.test_evaluator['keep_results'] = True
+    lists = 'gt'
     if args.ingredients_file is not None:
         use_ingredients_file(cfg, args.ingredients_file)  # + teacher branch
-        print_log(f'ingredients: from {args.ingredients_file}, not the GT oracle',
-                  logger='current')
+        lists = args.ingredients_file
 
     cfg.load_from = None  # loaded below, after the shape check
     runner = Runner.from_cfg(cfg)
@@ -105,7 +94,7 @@ def main():
     check_state_dict(model, ckpt, args.checkpoint)
     del ckpt
     runner.load_checkpoint(args.checkpoint)
-    print_log(f'evaluating: {describe_branch(cfg)}', logger='current')
+    print_log(f'evaluating: {describe_evaluation(model, lists)}', logger='current')
     runner.test()
     teardown_dist()
 

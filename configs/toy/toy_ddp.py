@@ -4,7 +4,7 @@
 # path is the same in all three, so the table compares the text branch alone.
 _base_ = [
     '../_base_/models/ddp_convnext-atto_toy.py', '../_base_/datasets/toy_food.py',
-    '../_base_/schedules/schedule_toy_1k.py', '../_base_/default_runtime.py'
+    '../_base_/schedules/schedule_toy.py', '../_base_/default_runtime.py'
 ]
 model = dict(
     data_preprocessor=dict(size=_base_.crop_size),

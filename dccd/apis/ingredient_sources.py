@@ -19,7 +19,8 @@ from ..utils import InputError
 
 __all__ = [
     'find_extract_ingredients', 'insert_after_extract_ingredients', 'segmentor_cfg',
-    'use_teacher_branch', 'use_ingredients_file', 'use_corrupted_ingredients'
+    'use_teacher_branch', 'use_ingredients_file', 'use_corrupted_ingredients',
+    'describe_evaluation'
 ]
 
 EXTRACT = 'ExtractIngredients'
@@ -148,3 +149,24 @@ def use_corrupted_ingredients(loader_cfg: dict, rate: float, seed: int) -> dict:
     dataset['pipeline'] = insert_after_extract_ingredients(dataset['pipeline'], corrupt)
     return loader
 
+
+def describe_evaluation(model, lists: str = 'gt') -> str:
+    """What a built model evaluates, said plainly: the branch it runs and,
+    for the teacher, where its lists come from ("oracle" exactly when they
+    are the GT mask's).
+
+    Args:
+        model: the built model (a TTA wrapper's ``module`` is looked at).
+        lists: 'gt' (the test pipeline's ExtractIngredients) or the file the
+            lists come from.
+    """
+    model = getattr(model, 'module', model)
+    branch = (getattr(model, 'test_cfg', None) or {}).get('branch')
+    if getattr(model, 'text_encoder', None) is None or branch is None:
+        return 'the image-only model (no text branch)'
+    if branch == 'student':
+        return 'the student (image only)'
+    if lists == 'gt':
+        return ("the teacher (image + ingredient text) with each image's GT "
+                'ingredient list: an ORACLE result')
+    return f'the teacher (image + ingredient text) with the lists of {lists}: not oracle'

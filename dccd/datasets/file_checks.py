@@ -279,7 +279,9 @@ def check_folder_pairs(img_dir: str, ann_dir: str, img_suffix: str,
             for img, mask in found.pairs]
     if nproc > 1 and len(jobs) > 1:
         import multiprocessing
-        with multiprocessing.Pool(nproc) as pool:
+
+        # spawn, not fork: the parent has torch (and its thread pools) loaded
+        with multiprocessing.get_context('spawn').Pool(nproc) as pool:
             results = pool.map(_check_one, jobs, chunksize=8)
     else:
         results = map(_check_one, jobs)

@@ -60,7 +60,7 @@ given OpenCV build); another seed gives another dataset. The default 600 + 150
 images take about 3 s on one core. :func:`generate_toy_food` writes into a
 hidden temp folder next to the target and renames it into place, so a crash
 or concurrent processes never leave a half-written dataset;
-:class:`ToyFoodDataset` calls it on first use (``generate_if_missing=True``).
+:class:`ToyFoodDataset` calls it on first use, in its ``generated_root``.
 """
 import json
 import os
@@ -68,7 +68,7 @@ import os.path as osp
 import shutil
 import tempfile
 import time
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -79,6 +79,7 @@ from mmseg.registry import DATASETS
 from ..utils import InputError
 from ..utils.class_names import TOY_FOOD_CLASSES, get_palette
 from .checked_seg_dataset import CheckedSegDataset
+from .val_split import split_ids, write_id_list
 
 __all__ = [
     'TOY_FOOD_CLASSES', 'TOY_FOOD_PAIRS', 'TOY_FOOD_CUES', 'RECIPE_PROBABILITY',
@@ -271,7 +272,7 @@ def _read_marker(root: str) -> Dict:
 
 def generate_toy_food(root: str = 'data/toy_food', seed: int = 0,
                       num_train: int = 600, num_test: int = 150, size: int = 128,
-                      overwrite: bool = False) -> str:
+                      val_fraction: float = 0.0, overwrite: bool = False) -> str:
     """Write the toy food dataset (see the module docstring) to ``root``.
 
     Atomic: the files are written to a hidden temp folder next to ``root``
@@ -284,6 +285,10 @@ def generate_toy_food(root: str = 'data/toy_food', seed: int = 0,
         num_train: number of train images.
         num_test: number of test images.
         size: image side in pixels (>= 32).
+        val_fraction: if > 0, also write ``splits/train.txt`` and
+            ``splits/val.txt``: a seeded validation split of the train ids
+            (:func:`~dccd.datasets.val_split.split_ids`, seed ``seed``), for
+            ``ann_file``.
         overwrite: replace an existing ``root`` (else InputError if it holds
             anything else).
 
@@ -295,6 +300,8 @@ def generate_toy_food(root: str = 'data/toy_food', seed: int = 0,
                          f'size={size}, num_train={num_train}, num_test={num_test}')
     args = dict(generator='dccd.datasets.toy_food', version=1, seed=seed,
                 num_train=num_train, num_test=num_test, size=size)
+    if val_fraction:
+        args['val_fraction'] = val_fraction
     if not overwrite and _read_marker(root) == args:
         return root
     if not overwrite and osp.isdir(root) and os.listdir(root):
@@ -307,6 +314,10 @@ def generate_toy_food(root: str = 'data/toy_food', seed: int = 0,
     try:
         _write_split(tmp, 'train', 0, num_train, seed, size)
         _write_split(tmp, 'test', num_train, num_test, seed, size)
+        if val_fraction:
+            train, val = split_ids([f'{i:05d}' for i in range(num_train)], val_fraction, seed)
+            write_id_list(osp.join(tmp, 'splits', 'train.txt'), train)
+            write_id_list(osp.join(tmp, 'splits', 'val.txt'), val)
         with open(osp.join(tmp, MARKER), 'w') as f:
             json.dump(args, f, indent=1)
         os.chmod(tmp, 0o755)
@@ -336,10 +347,14 @@ class ToyFoodDataset(CheckedSegDataset):
     Images are ``.png``.
 
     Args:
-        generate_if_missing: when ``data_root`` does not exist or is an
-            empty folder, generate the default dataset there (seed 0, 600
-            train / 150 test, 128x128) on first use (``full_init``); a folder
-            with other content is never touched. Defaults to True.
+        generated_root: the folder the toy data is generated in on first use
+            (``full_init``) when it does not exist or is empty (a folder with
+            other content is never touched). Any other ``data_root`` must
+            exist: a mistyped root is an error, not a new dataset. None never
+            generates. Defaults to ``'data/toy_food'``.
+        generate_args: arguments of :func:`generate_toy_food` (``seed``,
+            ``num_train``, ``num_test``, ``size``, ``val_fraction``); None for
+            its defaults (seed 0, 600 train / 150 test, 128x128).
         img_suffix: image file ending. Defaults to '.png'.
         seg_map_suffix: mask file ending. Defaults to '.png'.
         **kwargs: the rest of mmseg's ``BaseSegDataset`` arguments, e.g.
@@ -349,25 +364,37 @@ class ToyFoodDataset(CheckedSegDataset):
     METAINFO = dict(classes=TOY_FOOD_CLASSES,
                     palette=get_palette(len(TOY_FOOD_CLASSES)))
 
-    def __init__(self, generate_if_missing: bool = True, img_suffix: str = '.png',
+    def __init__(self, generated_root: Optional[str] = 'data/toy_food',
+                 generate_args: Optional[dict] = None, img_suffix: str = '.png',
                  seg_map_suffix: str = '.png', **kwargs) -> None:
-        self.generate_if_missing = generate_if_missing
+        self.generated_root = generated_root
+        self.generate_args = dict(generate_args or {})
         super().__init__(img_suffix=img_suffix, seg_map_suffix=seg_map_suffix,
                          reduce_zero_label=False, **kwargs)
 
+    def missing_dir_hint(self, path: str) -> str:
+        """Say where the toy data is generated when another root is missing."""
+        if self.generated_root and path == self.data_root:
+            return (f' (the toy data is generated only in {self.generated_root}; to '
+                    'generate it elsewhere set generated_root to the same folder)')
+        return ''
+
     def load_data_list(self) -> List[dict]:
-        """Generate the data if asked and missing, then list it.
+        """Generate the data if this is its generation root and it is missing,
+        then list it.
 
         Returns:
             list[dict]: one data info per image.
         """
         root = self.data_root
-        if (self.generate_if_missing and root
+        if (self.generated_root and root
+                and osp.normpath(osp.abspath(root)) == osp.normpath(
+                    osp.abspath(self.generated_root))
                 and not osp.isfile(osp.join(root, MARKER))
                 and not (osp.isdir(root) and os.listdir(root))):
             start = time.time()
             print_log(f'generating the toy food dataset in {root}', logger='current')
-            generate_toy_food(root)
+            generate_toy_food(root, **self.generate_args)
             print_log(f'toy food dataset ready ({time.time() - start:.1f} s)',
                       logger='current')
         return super().load_data_list()

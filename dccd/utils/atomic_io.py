@@ -19,14 +19,25 @@ __all__ = ['write_bytes_atomic', 'save_torch_atomic', 'write_image_atomic',
            'write_json_atomic', 'write_figure_atomic']
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _write_atomic(path: str, write) -> None:
-    """Call ``write(file)`` on a temporary file beside ``path``, then rename it."""
+    """Call ``write(file)`` on a temporary file beside ``path``, then rename it.
+
+    The file gets the mode a plain ``open(path, 'w')`` would give (0666 less
+    the umask), not the private 0600 of the temporary file.
+    """
     folder = osp.dirname(osp.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f'.{osp.basename(path)}.', suffix='.tmp', dir=folder)
     try:
         with os.fdopen(fd, 'wb') as f:
             write(f)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         if osp.exists(tmp):

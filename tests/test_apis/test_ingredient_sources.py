@@ -57,3 +57,27 @@ def test_corrupted_loader_is_a_copy_with_corrupt_after_extract():
     assert corrupt == dict(type='CorruptIngredients', rate=0.25, seed=3, num_classes=12,
                            background_index=0, ignore_index=255)
     assert 'CorruptIngredients' not in [t['type'] for t in cfg.test_dataloader.dataset.pipeline]
+
+
+def _model(config):
+    from mmseg.registry import MODELS
+    from dccd.utils import drop_pretrained
+    cfg = Config.fromfile(config)
+    drop_pretrained(cfg.model)
+    return MODELS.build(cfg.model)
+
+
+def test_describe_evaluation_names_the_branch_the_built_model_runs():
+    from mmseg.models import SegTTAModel
+    from dccd.apis import describe_evaluation
+    dcc = _model('tests/configs/micro_toy_dcc.py')  # test_cfg.branch left unset
+    oracle = describe_evaluation(dcc)
+    assert 'the teacher' in oracle and 'ORACLE' in oracle
+    assert describe_evaluation(SegTTAModel(module=dcc)) == oracle  # --tta
+    from_file = describe_evaluation(dcc, 'lists.json')
+    assert 'the teacher' in from_file and 'lists.json: not oracle' in from_file
+    assert 'ORACLE' not in from_file
+    dccd = _model('tests/configs/micro_toy_dccd.py')
+    assert describe_evaluation(dccd) == 'the student (image only)'
+    ddp = _model('configs/toy/toy_ddp.py')
+    assert describe_evaluation(ddp) == 'the image-only model (no text branch)'

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import load_tool, run_tool
+from conftest import load_tool, run_tool_here
 
 TOOL = 'dataset_converters/foodseg103.py'
 
@@ -28,7 +28,7 @@ def lay_out(sample, root, skip=()):
 
 def test_cli_on_the_real_sample(foodseg_sample, tmp_path):
     root = lay_out(foodseg_sample, str(tmp_path / 'FoodSeg103'))
-    result = run_tool(TOOL, '--check', root, '--nproc', '2')
+    result = run_tool_here(TOOL, '--check', root, '--nproc', '2')
     log = result.stdout + result.stderr
     assert result.returncode == 0, log
     assert 'test: 65 pairs, 0 problems' in log

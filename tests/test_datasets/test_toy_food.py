@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from mmengine.registry import init_default_scope
 
-from conftest import REPO, run_tool
+from conftest import REPO, run_tool_here
 from dccd.datasets import ToyFoodDataset, generate_toy_food
 from dccd.datasets import toy_food
 from dccd.datasets.toy_food import (NOISE_STD, RECIPE_PROBABILITY, TOY_FOOD_CLASSES,
@@ -187,7 +187,7 @@ def _generate(root):
 
 def test_concurrent_generation_is_harmless(small, tmp_path):
     root = str(tmp_path / 'raced')
-    with multiprocessing.get_context('fork').Pool(2) as pool:
+    with multiprocessing.get_context('spawn').Pool(2) as pool:  # no fork after torch
         assert pool.map(_generate, [root, root]) == [root, root]
     assert digest(root) == digest(small)
     assert os.listdir(tmp_path) == ['raced']
@@ -217,44 +217,62 @@ def test_losing_the_rename_race_keeps_the_winner(small, tmp_path, monkeypatch):
     assert sorted(os.listdir(tmp_path)) == ['other', 'same']  # no temp folders left
 
 
-def test_dataset_generates_default_data_on_first_use(tmp_path):
+def test_dataset_generates_its_data_on_first_use(tmp_path):
     root = str(tmp_path / 'data' / 'toy_food')
     prefix = dict(img_path='Images/img_dir/test', seg_map_path='Images/ann_dir/test')
-    lazy = ToyFoodDataset(data_root=root, data_prefix=prefix, lazy_init=True)
+    args = dict(num_train=30, num_test=12, size=64, val_fraction=0.1)
+    lazy = ToyFoodDataset(data_root=root, generated_root=root, data_prefix=prefix,
+                          generate_args=args, lazy_init=True)
     assert not osp.exists(root)  # nothing happens before full_init
     pipeline = [dict(type='LoadCheckedImageFromFile'), dict(type='LoadAnnotations'),
                 dict(type='ExtractIngredients', num_classes=12),
                 dict(type='PackFoodSegInputs')]
-    dataset = ToyFoodDataset(data_root=root, data_prefix=prefix, pipeline=pipeline)
+    dataset = ToyFoodDataset(data_root=root, generated_root=root, data_prefix=prefix,
+                             generate_args=args, pipeline=pipeline)
     with open(osp.join(root, 'toy_food.json')) as f:
-        assert json.load(f)['num_train'] == 600
-    assert len(dataset) == 150 and len(lazy.metainfo['classes']) == 12
+        assert json.load(f)['num_train'] == 30
+    assert len(dataset) == 12 and len(lazy.metainfo['classes']) == 12
     assert dataset.metainfo['classes'] == TOY_FOOD_CLASSES
     assert dataset.metainfo['palette'][0] == [0, 0, 0]
-    for i in (0, 75, 149):
+    for i in (0, 5, 11):
         sample = dataset[i]['data_samples']
         mask = cv2.imread(dataset.get_data_info(i)['seg_map_path'],
                           cv2.IMREAD_UNCHANGED)
         expected = sorted(set(np.unique(mask).tolist()) - {0})
         assert sample.metainfo['ingredients'] == expected
-        assert sample.gt_sem_seg.data.shape == (1, 128, 128)
-    train = ToyFoodDataset(data_root=root, data_prefix=dict(
-        img_path='Images/img_dir/train', seg_map_path='Images/ann_dir/train'))
-    assert len(train) == 600
+        assert sample.gt_sem_seg.data.shape == (1, 64, 64)
+    train = ToyFoodDataset(data_root=root, generated_root=root, data_prefix=dict(
+        img_path='Images/img_dir/train', seg_map_path='Images/ann_dir/train'),
+        ann_file='splits/train.txt')
+    held_out = open(osp.join(root, 'splits', 'val.txt')).read().split()
+    assert len(train) == 27 and len(held_out) == 3  # 10 % of 30 held out
+    assert not {osp.basename(train.get_data_info(i)['img_path'])[:-4]
+                for i in range(27)} & set(held_out)
+
+
+def test_a_mistyped_root_is_an_error_not_a_new_dataset(tmp_path):
+    home, typo = str(tmp_path / 'toy_food'), str(tmp_path / 'toy_fod')
+    with pytest.raises(InputError) as info:
+        ToyFoodDataset(data_root=typo, generated_root=home, data_prefix=dict(
+            img_path='Images/img_dir/test', seg_map_path='Images/ann_dir/test'))
+    assert str(info.value) == (
+        f'ToyFoodDataset: data root not found: {typo} (the toy data is generated '
+        f'only in {home}; to generate it elsewhere set generated_root to the same folder)')
+    assert os.listdir(tmp_path) == []
 
 
 def test_dataset_without_generation_reports_missing_root(tmp_path):
     root = str(tmp_path / 'none')
     with pytest.raises(InputError,
                        match=f'ToyFoodDataset: data root not found: {root}$'):
-        ToyFoodDataset(data_root=root, generate_if_missing=False, data_prefix=dict(
+        ToyFoodDataset(data_root=root, generated_root=None, data_prefix=dict(
             img_path='Images/img_dir/test', seg_map_path='Images/ann_dir/test'))
 
 
 def test_cli_matches_the_function(small, tmp_path, monkeypatch, capsys):
     root = tmp_path / 'cli'
-    result = run_tool('make_toy_food.py', '--root', root, '--seed', 0,
-                      '--num-train', 100, '--num-test', 20, '--size', 64)
+    result = run_tool_here('make_toy_food.py', '--root', root, '--seed', 0,
+                           '--num-train', 100, '--num-test', 20, '--size', 64)
     assert result.returncode == 0, result.stderr
     assert digest(str(root)) == digest(small)
     monkeypatch.setattr(sys, 'argv',

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from mmengine.registry import init_default_scope
 
-from conftest import load_tool, run_tool
+from conftest import load_tool, run_tool_here
 from dccd.datasets import UECFoodPIXDataset
 from dccd.utils import UECFOODPIX_CLASSES
 from dccd.utils import InputError
@@ -54,7 +54,7 @@ def converted(tmp_path_factory):
     """A fake release: its raw --check report, then converted by the CLI."""
     root = write_release(str(tmp_path_factory.mktemp('uec') / 'UECFOODPIXCOMPLETE'))
     before = uec_tool.check(root)
-    result = run_tool(TOOL, root, '--nproc', '2')
+    result = run_tool_here(TOOL, root, '--nproc', '2')
     return root, before, result
 
 

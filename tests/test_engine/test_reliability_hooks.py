@@ -166,5 +166,5 @@ def test_validation_uses_rank_zero_buffers(tmp_path):
     import torch.multiprocessing as mp
     results = mp.Manager().dict()
     mp.start_processes(_broadcast_on_rank, args=(str(tmp_path / 'init'), results),
-                       nprocs=2, start_method='fork')
+                       nprocs=2, start_method='spawn')  # no fork after torch
     assert results[0] == results[1] == ([1.0, 1.0, 1.0], 10)

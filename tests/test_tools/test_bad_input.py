@@ -17,7 +17,8 @@ from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
-from conftest import MICRO_TOY_CONFIG, REPO, run_tool, toy_data_options
+from conftest import (MICRO_TOY_CONFIG, REPO, run_tool, run_tool_here,
+                      toy_data_options)
 
 PRETRAINED_CONFIG = osp.join(REPO, 'tests', 'configs', 'micro_toy_pretrained.py')
 
@@ -53,14 +54,18 @@ def assert_no_checkpoint(work_dir):
 
 @pytest.fixture(scope='module')
 def corrupt_root(tmp_path_factory):
-    """Toy plates (4 train / 2 test) whose first train and test PNG are cut."""
+    """Toy plates (4 train, 1 held out / 2 test) whose first trained and
+    first test PNG are cut."""
     from dccd.datasets import generate_toy_food
     root = generate_toy_food(str(tmp_path_factory.mktemp('corrupt') / 'toy'), seed=2,
-                             num_train=4, num_test=2, size=64)
+                             num_train=4, num_test=2, size=64, val_fraction=0.25)
+    trained = open(osp.join(root, 'splits', 'train.txt')).read().split()
     cut = []
     for split in ('train', 'test'):
         folder = osp.join(root, 'Images', 'img_dir', split)
-        path = osp.join(folder, sorted(os.listdir(folder))[0])
+        names = sorted(os.listdir(folder))
+        name = f'{trained[0]}.png' if split == 'train' else names[0]
+        path = osp.join(folder, name)
         data = open(path, 'rb').read()
         open(path, 'wb').write(data[:len(data) // 2])
         cut.append(path)
@@ -68,12 +73,14 @@ def corrupt_root(tmp_path_factory):
 
 
 def test_missing_dataset_root(tmp_path):
-    missing = tmp_path / 'FoodSeg103'
-    result = run_tool('train.py', MICRO_TOY_CONFIG, '--work-dir', tmp_path / 'w',
-                      '--cfg-options', 'train_dataloader.dataset.type=FoodSeg103Dataset',
-                      f'train_dataloader.dataset.data_root={missing}')
-    assert_one_line_error(result, 'FoodSeg103Dataset: data root not found', str(missing))
+    """A mistyped toy root: one line, and no dataset generated at the typo."""
+    missing = tmp_path / 'toy_fod'
+    result = run_tool_here('train.py', MICRO_TOY_CONFIG, '--work-dir', tmp_path / 'w',
+                           '--cfg-options', f'train_dataloader.dataset.data_root={missing}')
+    assert_one_line_error(result, 'ToyFoodDataset: data root not found', str(missing),
+                          'generated only in data/toy_food_64')
     assert_no_checkpoint(tmp_path / 'w')
+    assert not missing.exists()
 
 
 def test_missing_checkpoints(tmp_path, monkeypatch, capsys):
@@ -96,9 +103,9 @@ def test_missing_checkpoints(tmp_path, monkeypatch, capsys):
 
 def test_checkpoint_for_other_num_classes(toy_checkpoint, toy_root, tmp_path):
     _, ckpt, _ = toy_checkpoint  # 12 classes
-    result = run_tool('test.py', MICRO_TOY_CONFIG, ckpt, '--work-dir', tmp_path,
-                      *toy_data_options(toy_root), 'model.decode_head.num_classes=5',
-                      'model.auxiliary_head.num_classes=5')
+    result = run_tool_here('test.py', MICRO_TOY_CONFIG, ckpt, '--work-dir', tmp_path,
+                           *toy_data_options(toy_root), 'model.decode_head.num_classes=5',
+                           'model.auxiliary_head.num_classes=5')
     assert_one_line_error(result, f'checkpoint {ckpt} does not fit the config')
     assert_no_checkpoint(tmp_path)
 
@@ -110,9 +117,8 @@ def test_checkpoint_for_other_num_classes(toy_checkpoint, toy_root, tmp_path):
 ])
 def test_missing_pretrained_weights(toy_root, tmp_path, config, option, message):
     missing = tmp_path / 'weights' / 'missing.pth'
-    result = run_tool('train.py', config, '--work-dir', tmp_path / 'w',
-                      *toy_data_options(toy_root), f'{option}={missing}',
-                      env=dict(HF_HUB_OFFLINE='1'))
+    result = run_tool_here('train.py', config, '--work-dir', tmp_path / 'w',
+                           *toy_data_options(toy_root), f'{option}={missing}')
     assert_one_line_error(result, f'{message}{missing}')
     assert_no_checkpoint(tmp_path / 'w')
 
@@ -128,8 +134,8 @@ def test_corrupt_image_in_training(corrupt_root, tmp_path):
 
 def test_corrupt_image_in_testing(corrupt_root, toy_checkpoint, tmp_path):
     root, (_, test_image) = corrupt_root
-    result = run_tool('test.py', MICRO_TOY_CONFIG, toy_checkpoint[1], '--work-dir', tmp_path,
-                      *toy_data_options(root))
+    result = run_tool_here('test.py', MICRO_TOY_CONFIG, toy_checkpoint[1], '--work-dir',
+                           tmp_path, *toy_data_options(root))
     assert_one_line_error(result, f'truncated PNG (no IEND chunk): {test_image}')
 
 

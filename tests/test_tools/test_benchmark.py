@@ -4,21 +4,22 @@ import os.path as osp
 
 import pytest
 
-from conftest import REPO, load_tool, run_tool
+from conftest import REPO, load_tool, run_tool_here
 
 TOY = osp.join(REPO, 'configs', 'toy', 'toy_dccd.py')
 
 
 def test_benchmark_train_and_infer_on_cpu(tmp_path):
     out = str(tmp_path / 'bench.json')
-    result = run_tool('benchmark.py', TOY, '--train', '--infer', '--steps', '1', '3',
-                      '--size', '64', '64', '--batch', '2', '--iters', '2', '--warmup', '1',
-                      '--device', 'cpu', '--threads', '1', '--out', out)
+    result = run_tool_here('benchmark.py', TOY, '--train', '--infer', '--steps', '1', '3',
+                           '--size', '64', '64', '--batch', '2', '--iters', '2', '--warmup', '1',
+                           '--device', 'cpu', '--threads', '1', '--out', out)
     assert result.returncode == 0, result.stderr[-3000:]
     with open(out) as f:
         bench = json.load(f)
     assert bench['device_type'] == 'cpu' and bench['amp'] == 'none'
-    assert bench['machine'].endswith('1 torch threads')
+    assert bench['kind'] == 'benchmark' and bench['machine']['torch_threads'] == 1
+    assert bench['command'].startswith('python ') and bench['date']
     assert (bench['batch'], bench['size'], bench['iters']) == (2, [64, 64], 2)
     assert bench['test_branch'] == 'student'
     assert bench['params'] > bench['trainable_params'] > 0  # the CLIP tower is frozen
@@ -39,7 +40,7 @@ def test_benchmark_train_and_infer_on_cpu(tmp_path):
     assert 'train step' in lines[-3] and 'ms/iter' in lines[-3]
     assert 'infer 1 step(s)' in lines[-2] and 'infer 3 step(s)' in lines[-1]
     # --table reprints saved runs
-    table = run_tool('benchmark.py', '--table', out, out)
+    table = run_tool_here('benchmark.py', '--table', out, out)
     assert table.returncode == 0, table.stderr
     assert table.stdout.count('train step') == 2
 
@@ -53,7 +54,7 @@ def test_benchmark_bad_options_exit_2(capsys):
             ([TOY, '--infer', '--steps', '0', '--device', 'cpu'], '--steps'),
             ([TOY, '--infer', '--cfg-options', 'model.backbone.with_cpp=True'],
              "'model.backbone.with_cpp' is not a key"),
-            (['--table', 'missing.json'], 'cannot read benchmark result missing.json')):
+            (['--table', 'missing.json'], 'cannot read result file missing.json')):
         with pytest.raises(SystemExit) as exit_info:
             benchmark.main(args)
         assert exit_info.value.code == 2, args

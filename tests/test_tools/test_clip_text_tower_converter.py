@@ -6,7 +6,7 @@ import os.path as osp
 import open_clip
 import pytest
 import torch
-from conftest import run_tool
+from conftest import run_tool, run_tool_here
 
 from dccd.models.text_encoders import CLIPIngredientEncoder
 
@@ -36,7 +36,7 @@ def test_convert_custom_text_checkpoint_and_load(tiny_clip, tmp_path):
     src, dst = tmp_path / 'full.pth', tmp_path / 'out' / 'text_tower.pth'
     torch.save(dict(state_dict=model.state_dict()), src)
 
-    result = run_tool(TOOL, src, dst, '--model', tiny_clip, '--quick-gelu')
+    result = run_tool_here(TOOL, src, dst, '--model', tiny_clip, '--quick-gelu')
     assert result.returncode == 0, result.stderr
     converted = torch.load(dst, weights_only=True)
     state = converted['state_dict']
@@ -57,7 +57,7 @@ def test_convert_custom_text_checkpoint_and_load(tiny_clip, tmp_path):
 
 def test_missing_source_exits_2_in_one_line(tmp_path):
     dst = tmp_path / 'text_tower.pth'
-    result = run_tool(TOOL, tmp_path / 'nope.pth', dst)
+    result = run_tool_here(TOOL, tmp_path / 'nope.pth', dst)
     assert result.returncode == 2
     assert result.stderr.strip() == f"error: CLIP text weights not found: {tmp_path / 'nope.pth'}"
     assert not dst.exists()

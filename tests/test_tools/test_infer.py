@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import REPO, load_tool, run_tool, toy_data_options
+from conftest import REPO, load_tool, run_tool_here, toy_data_options
 
 INFER_CONFIG = osp.join(REPO, 'tests', 'configs', 'micro_toy_dccd_infer.py')
 NUM_CLASSES = 12
@@ -76,8 +76,8 @@ def test_infer_all_sample_photos(toy_checkpoint, foodseg_sample, tmp_path):
         os.symlink(photo, folder / osp.basename(photo))
     (folder / 'notes.txt').write_text('not an image: skipped')
     out_dir = str(tmp_path / 'out')
-    result = run_tool('infer.py', INFER_CONFIG, toy_checkpoint[1], str(folder),
-                      '--out-dir', out_dir)
+    result = run_tool_here('infer.py', INFER_CONFIG, toy_checkpoint[1], str(folder),
+                           '--out-dir', out_dir)
     assert result.returncode == 0, result.stderr[-3000:]
     assert '65/65' in result.stdout  # the progress bar
     assert 'segmented 65 image(s) with the student branch, 3 DDIM step(s)' in result.stdout
@@ -99,8 +99,8 @@ def test_infer_teacher_with_ingredients(toy_checkpoint, foodseg_sample, tmp_path
 
 def test_unknown_ingredient_is_one_line_exit_2(toy_checkpoint, foodseg_sample, tmp_path):
     out_dir = str(tmp_path / 'bad')
-    result = run_tool('infer.py', INFER_CONFIG, toy_checkpoint[1], _photos(foodseg_sample)[0],
-                      '--out-dir', out_dir, '--ingredients', 'rice, brocoli')
+    result = run_tool_here('infer.py', INFER_CONFIG, toy_checkpoint[1], _photos(foodseg_sample)[0],
+                           '--out-dir', out_dir, '--ingredients', 'rice, brocoli')
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
@@ -145,8 +145,8 @@ def test_unreadable_image_fails_before_any_output(toy_checkpoint, foodseg_sample
 def test_test_tool_show_dir_writes_infer_overlays(toy_checkpoint, toy_root, tmp_path):
     config, ckpt, _ = toy_checkpoint
     show_dir = str(tmp_path / 'show')
-    result = run_tool('test.py', config, ckpt, '--work-dir', str(tmp_path / 'work'),
-                      '--show-dir', show_dir, *toy_data_options(toy_root))
+    result = run_tool_here('test.py', config, ckpt, '--work-dir', str(tmp_path / 'work'),
+                           '--show-dir', show_dir, *toy_data_options(toy_root))
     assert result.returncode == 0, result.stderr[-3000:]
     images = sorted(glob.glob(osp.join(toy_root, 'Images', 'img_dir', 'test', '*.png')))
     assert len(images) == 8

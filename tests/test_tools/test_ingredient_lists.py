@@ -16,10 +16,13 @@ import cv2
 import pytest
 import torch
 
-from conftest import load_tool, run_tool, toy_data_options
+from conftest import load_tool, run_tool_here, toy_data_options
 from dccd.utils import ingredient_ids
+from dccd.utils.results import render
 
 ROBUSTNESS = 'analysis_tools/ingredient_robustness.py'
+DCC_CONFIG = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs',
+                      'micro_toy_dcc.py')
 METRICS = re.compile(r'aAcc: ([\d.]+)\s+mIoU: ([\d.]+)\s+mAcc: ([\d.]+)')
 
 
@@ -57,8 +60,8 @@ def true_lists(toy_root):
 def run_test(config, ckpt, toy_root, work_dir, *extra):
     """tools/test.py on the toy test split; ``extra`` follows --cfg-options
     (more KEY=VALUE pairs or further options)."""
-    return run_tool('test.py', config, ckpt, '--work-dir', work_dir,
-                    *toy_data_options(toy_root), *extra)
+    return run_tool_here('test.py', config, ckpt, '--work-dir', work_dir,
+                         *toy_data_options(toy_root), *extra)
 
 
 @pytest.fixture(scope='module')
@@ -66,8 +69,21 @@ def oracle_teacher(text_checkpoint, toy_root, tmp_path_factory):
     config, ckpt = text_checkpoint
     result = run_test(config, ckpt, toy_root, tmp_path_factory.mktemp('oracle'),
                       'model.test_cfg.branch=teacher')
-    assert 'an ORACLE result' in result.stdout + result.stderr
+    assert "the teacher (image + ingredient text) with each image's GT ingredient list: " \
+        'an ORACLE result' in result.stdout + result.stderr
     return metrics_of(result)
+
+
+def test_dcc_with_tta_is_logged_as_the_oracle_teacher(text_checkpoint, toy_root, tmp_path):
+    """A DCC config leaves test_cfg.branch unset: the built model runs the
+    teacher, and the log says so, also under --tta."""
+    _, ckpt = text_checkpoint
+    result = run_tool_here('test.py', DCC_CONFIG, ckpt, '--work-dir', tmp_path, '--tta',
+                           *toy_data_options(toy_root))
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log[-3000:]
+    assert "evaluating: the teacher (image + ingredient text) with each image's GT " \
+        'ingredient list: an ORACLE result' in log
 
 
 def test_true_lists_reproduce_the_oracle_exactly(
@@ -81,7 +97,8 @@ def test_true_lists_reproduce_the_oracle_exactly(
     path = tmp_path / 'true.json'
     path.write_text(json.dumps(content))
     result = run_test(config, ckpt, toy_root, tmp_path / 'w', '--ingredients-file', path)
-    assert f'ingredients: from {path}, not the GT oracle' in result.stdout + result.stderr
+    assert f'the teacher (image + ingredient text) with the lists of {path}: not oracle' in (
+        result.stdout + result.stderr)
     assert metrics_of(result) == oracle_teacher  # same numbers, to the last digit
 
 
@@ -117,8 +134,8 @@ def test_robustness_tool_matches_test_runs(
     config, ckpt = text_checkpoint
     student = metrics_of(run_test(config, ckpt, toy_root, tmp_path / 'student'))
     out_dir = tmp_path / 'robustness'
-    result = run_tool(ROBUSTNESS, config, ckpt, '--rates', '0', '0.5', '--seed', '0',
-                      '--out-dir', out_dir, *toy_data_options(toy_root))
+    result = run_tool_here(ROBUSTNESS, config, ckpt, '--rates', '0', '0.5', '--seed', '0',
+                           '--out-dir', out_dir, *toy_data_options(toy_root))
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads((out_dir / 'ingredient_robustness.json').read_text())
     oracle, corrupted = report['teacher']
@@ -130,8 +147,8 @@ def test_robustness_tool_matches_test_runs(
     assert corrupted['dropped'] == corrupted['added']
     assert 0.3 < corrupted['dropped'] / corrupted['true'] < 0.7
     assert corrupted['true'] == oracle['true']
-    # the markdown table, ready to paste
-    table = report['markdown']
+    # the markdown table, ready to paste, rendered from the JSON
+    table = render(report, 'bare')
     assert table in result.stdout
     assert table.splitlines()[0] == (
         '| ingredient list | dropped | added | mIoU | mAcc | aAcc | mIoU - student |')

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import REPO, run_tool
+from conftest import REPO, run_tool_here
 from dccd.utils import InputError
 from dccd.utils.weights import read_checkpoint
 
@@ -32,11 +32,11 @@ def _data_opts(root):
 def trained(tiny_seg_root, tmp_path_factory):
     """Train 8 iterations, then resume to 12: returns the work dir."""
     work_dir = str(tmp_path_factory.mktemp('tiny_train'))
-    first = run_tool('train.py', CONFIG, '--work-dir', work_dir, *_data_opts(tiny_seg_root))
+    first = run_tool_here('train.py', CONFIG, '--work-dir', work_dir, *_data_opts(tiny_seg_root))
     assert first.returncode == 0, first.stderr[-3000:]
     assert osp.isfile(osp.join(work_dir, 'iter_8.pth'))
-    second = run_tool('train.py', CONFIG, '--work-dir', work_dir, '--resume',
-                      *_data_opts(tiny_seg_root), 'train_cfg.max_iters=12')
+    second = run_tool_here('train.py', CONFIG, '--work-dir', work_dir, '--resume',
+                           *_data_opts(tiny_seg_root), 'train_cfg.max_iters=12')
     assert second.returncode == 0, second.stderr[-3000:]
     return work_dir, first.stdout + first.stderr, second.stdout + second.stderr
 
@@ -79,9 +79,9 @@ def _miou_from_pngs(pred_dir, gt_dir, num_classes):
 def test_test_tool_metrics_match_saved_predictions(trained, tiny_seg_root, tmp_path):
     work_dir = trained[0]
     out_dir = tmp_path / 'pred'
-    result = run_tool('test.py', CONFIG, osp.join(work_dir, 'iter_12.pth'),
-                      '--work-dir', tmp_path, '--out', out_dir,
-                      *_data_opts(tiny_seg_root))
+    result = run_tool_here('test.py', CONFIG, osp.join(work_dir, 'iter_12.pth'),
+                           '--work-dir', tmp_path, '--out', out_dir,
+                           *_data_opts(tiny_seg_root))
     assert result.returncode == 0, result.stderr[-3000:]
     log = result.stdout + result.stderr
     match = re.search(r'aAcc: ([\d.]+)\s+mIoU: ([\d.]+)\s+mAcc: ([\d.]+)', log)
@@ -114,21 +114,21 @@ def test_arbitrary_pickled_object_is_refused(trained, tmp_path):
         torch.load(path, weights_only=True)
     with pytest.raises(InputError, match='refusing to load'):
         read_checkpoint(str(path))
-    result = run_tool('test.py', CONFIG, path)
+    result = run_tool_here('test.py', CONFIG, path)
     assert result.returncode == 2
     assert result.stderr.strip().count('\n') == 0
     assert 'refusing to load' in result.stderr and 'pwned' not in result.stdout
 
 
 def test_bad_tool_input_is_one_line(tmp_path):
-    missing = run_tool('train.py', 'configs/nope.py')
+    missing = run_tool_here('train.py', 'configs/nope.py')
     assert missing.returncode == 2
     assert missing.stderr.strip() == 'error: config file not found: configs/nope.py'
-    typo = run_tool('train.py', CONFIG, '--cfg-options', 'train_cfg.max_iter=3')
+    typo = run_tool_here('train.py', CONFIG, '--cfg-options', 'train_cfg.max_iter=3')
     assert typo.returncode == 2 and typo.stderr.count('\n') == 1
     assert "'train_cfg.max_iter' is not a key" in typo.stderr
     assert "did you mean 'max_iters'" in typo.stderr
     not_ckpt = tmp_path / 'notes.pth'
     not_ckpt.write_text('hello')
-    bad = run_tool('test.py', CONFIG, not_ckpt)
+    bad = run_tool_here('test.py', CONFIG, not_ckpt)
     assert bad.returncode == 2 and 'is not a checkpoint' in bad.stderr

@@ -26,29 +26,21 @@ are the config's ``model.test_cfg``.
 Written for DCCD (Apache-2.0).
 """
 import argparse
-import copy
-import os
 import os.path as osp
 from typing import List, Optional
 
-import torch
 from mmengine.config import DictAction
-from mmengine.device import get_device
-from mmengine.evaluator import Evaluator
 from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
-from mmengine.runner import Runner
-from mmseg.registry import MODELS
 
 import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
 from dccd.apis import use_corrupted_ingredients, use_teacher_branch
+from dccd.apis.evaluation import evaluate, load_model
 from dccd.utils import InputError, default_work_dir, exit_on_input_error, load_config
-from dccd.utils.atomic_io import write_figure_atomic, write_json_atomic
-from dccd.utils.weights import load_checked_weights, read_checkpoint
+from dccd.utils.atomic_io import write_figure_atomic
+from dccd.utils.results import render, write_result
 
 DEFAULT_RATES = (0.0, 0.1, 0.25, 0.5)
-CHANGE_KEYS = ('ingredients_dropped', 'ingredients_added')
-METRICS = ('mIoU', 'mAcc', 'aAcc')
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -60,78 +52,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='fractions of true ingredients dropped (and of wrong '
                         'ones added)')
     parser.add_argument('--seed', type=int, default=0, help='seed of the corruption')
-    parser.add_argument('--out-dir', help='where the JSON and PNG go')
+    parser.add_argument('--out-dir', help='where ingredient_robustness.json and .png go')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override settings of the config; every key must already exist')
     return parser.parse_args(argv)
-
-
-# --------------------------------------------------------------------------
-# evaluation
-# --------------------------------------------------------------------------
-def load_model(cfg, checkpoint: str):
-    """The segmentor with the checkpoint's weights, in eval mode."""
-    ckpt = read_checkpoint(checkpoint)
-    model = MODELS.build(cfg.model)
-    load_checked_weights(model, ckpt, checkpoint)
-    return model.to(get_device()).eval()
-
-
-def evaluate(model, loader_cfg, evaluator_cfg, branch: str) -> dict:
-    """mIoU/mAcc/aAcc of ``branch`` on the loader's images, as TestLoop does,
-    plus how many ingredients were true, dropped and added."""
-    loader = Runner.build_dataloader(loader_cfg)
-    evaluator = Evaluator(copy.deepcopy(evaluator_cfg))
-    evaluator.dataset_meta = loader.dataset.metainfo
-    true = dropped = added = 0
-    with torch.no_grad():
-        for data in loader:
-            data = model.data_preprocessor(data, False)
-            outputs = model.predict_branch(data['inputs'], data['data_samples'], branch)
-            evaluator.process(data_samples=outputs, data_batch=data)
-            for sample in outputs:
-                meta = sample.metainfo
-                lost, extra = (len(meta.get(k, [])) for k in CHANGE_KEYS)
-                true += len(meta.get('ingredients', [])) - extra + lost
-                dropped += lost
-                added += extra
-    metrics = evaluator.evaluate(len(loader.dataset))
-    result = {}
-    for name in METRICS:
-        key = next((k for k in metrics if k.split('/')[-1] == name), None)
-        # IoUMetric rounds to 2 decimals in float32: print it as tools/test.py does
-        result[name] = round(float(metrics[key]), 4) if key is not None else None
-    result.update(images=len(loader.dataset), true=true, dropped=dropped, added=added)
-    return result
-
-
-# --------------------------------------------------------------------------
-# report
-# --------------------------------------------------------------------------
-def _percent(part: int, whole: int) -> str:
-    return f'{100 * part / whole:.1f} %' if whole else '-'
-
-
-def _number(value: Optional[float]) -> str:
-    return '-' if value is None else f'{value:.2f}'
-
-
-def markdown(teacher: List[dict], student: Optional[dict]) -> str:
-    """The results as a markdown table, ready to paste."""
-    lines = ['| ingredient list | dropped | added | mIoU | mAcc | aAcc | mIoU - student |',
-             '|---|---:|---:|---:|---:|---:|---:|']
-    for row in teacher:
-        label = ('teacher, GT lists (oracle)' if row['rate'] == 0
-                 else f'teacher, {100 * row["rate"]:g} % corrupted')
-        delta = '-' if student is None else f'{row["mIoU"] - student["mIoU"]:+.2f}'
-        lines.append(f'| {label} | {_percent(row["dropped"], row["true"])} | '
-                     f'{_percent(row["added"], row["true"])} | {_number(row["mIoU"])} | '
-                     f'{_number(row["mAcc"])} | {_number(row["aAcc"])} | {delta} |')
-    if student is not None:
-        lines.append(f'| student (image only) | - | - | {_number(student["mIoU"])} | '
-                     f'{_number(student["mAcc"])} | {_number(student["aAcc"])} | 0.00 |')
-    return '\n'.join(lines)
 
 
 def plot(teacher: List[dict], student: Optional[dict], title: str):
@@ -166,33 +91,32 @@ def main(argv=None) -> None:
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     use_teacher_branch(cfg, 'ingredient_robustness.py')
     model = load_model(cfg, args.checkpoint)
+    evaluator = cfg.test_evaluator
     # the metric's per-class tables go to a quiet logger; the table below is ours
     MMLogger.get_instance('ingredient_robustness', log_level='WARNING')
     teacher = []
     for rate in rates:
         row = evaluate(model, use_corrupted_ingredients(cfg.test_dataloader, rate, args.seed),
-                       cfg.test_evaluator, 'teacher')
+                       evaluator, 'teacher')
         teacher.append(dict(rate=rate, **row))
         print(f'teacher, rate {rate:g}: mIoU {row["mIoU"]:.2f}', flush=True)
     student = None
     if model.kind == 'dccd':
-        student = evaluate(model, cfg.test_dataloader, cfg.test_evaluator, 'student')
+        student = evaluate(model, cfg.test_dataloader, evaluator, 'student')
         print(f'student: mIoU {student["mIoU"]:.2f}', flush=True)
     else:
         print('no student row: in DCC the image-only branch is not trained')
-    table = markdown(teacher, student)
     steps = model.test_cfg.steps
+    out_dir = args.out_dir or osp.join(default_work_dir(args.config), 'ingredient_robustness')
+    result = write_result(osp.join(out_dir, 'ingredient_robustness.json'), 'ingredient_robustness',
+                          dict(config=args.config, checkpoint=args.checkpoint, seed=args.seed,
+                               ddim_steps=steps, teacher=teacher, student=student))
     print(f'\nIngredient robustness: {args.config}, {args.checkpoint}; '
           f'{teacher[0]["images"]} test images, {steps} DDIM steps, seed {args.seed}\n')
-    print(table)
-    out_dir = args.out_dir or osp.join(default_work_dir(args.config), 'ingredient_robustness')
-    os.makedirs(out_dir, exist_ok=True)
-    write_json_atomic(osp.join(out_dir, 'ingredient_robustness.json'), dict(
-        config=args.config, checkpoint=args.checkpoint, seed=args.seed,
-        ddim_steps=steps, teacher=teacher, student=student, markdown=table))
+    print(render(result, 'bare'))
     title = f'{osp.basename(args.config)}: teacher vs student, seed {args.seed}'
     write_figure_atomic(osp.join(out_dir, 'ingredient_robustness.png'),
-                       plot(teacher, student, title))
+                        plot(teacher, student, title))
     print(f'\nwrote ingredient_robustness.json and ingredient_robustness.png to {out_dir}')
 
 

@@ -110,7 +110,9 @@ def convert(root: str, out_dir=None, overwrite: bool = False, nproc: int = 1):
             os.makedirs(osp.dirname(job[2]), exist_ok=True)
         if nproc > 1 and len(jobs) > 1:
             import multiprocessing
-            with multiprocessing.Pool(nproc) as pool:
+
+            # spawn, not fork: the parent has torch (and its thread pools) loaded
+            with multiprocessing.get_context('spawn').Pool(nproc) as pool:
                 results = pool.map(convert_one, jobs, chunksize=16)
         else:
             results = [convert_one(job) for job in jobs]

@@ -52,6 +52,7 @@ train_dataloader = dict(
         type=dataset_type,
         data_root=data_root,
         data_prefix=dict(img_path='Images/img_dir/train', seg_map_path='Images/ann_dir/train'),
+        ann_file='',  # or 'splits/train.txt': see heldout_dataloader
         pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=1,
@@ -64,5 +65,15 @@ val_dataloader = dict(
         data_prefix=dict(img_path='Images/img_dir/test', seg_map_path='Images/ann_dir/test'),
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
+# FoodSeg103 has no validation split, and val_dataloader above is the test split:
+# it reports the last iteration, it never selects one. To choose anything on
+# held-out training images instead, write a seeded 10 % split once,
+#   python tools/dataset_converters/val_split.py <train image folder> <data_root>/splits
+# and set train_dataloader.dataset.ann_file=splits/train.txt, so the held-out
+# images are never trained on; tools then read them through this loader.
+heldout_dataloader = dict(
+    val_dataloader,
+    dataset=dict(val_dataloader['dataset'], data_prefix=dict(img_path='Images/img_dir/train', seg_map_path='Images/ann_dir/train'),
+                 ann_file='splits/val.txt'))
 val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator

@@ -1,8 +1,8 @@
 # The toy DDP model: DCCD's image path at CPU size. A small ConvNeXt (timm
 # convnext_atto, random init), stage merging (no FPN) and CBAM to 64 channels,
-# a 2-layer time-conditioned deformable-attention diffusion decoder (4 heads),
-# 3 DDIM steps, and DDP's auxiliary FCN head (weight 0.4). BN, not SyncBN: the
-# toy runs in one process. For configs/toy/.
+# a 2-layer time-conditioned deformable-attention diffusion decoder (4 heads,
+# FFN 128), 3 DDIM steps, and DDP's auxiliary FCN head (weight 0.4). BN, not
+# SyncBN: the toy runs in one process. For configs/toy/.
 norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
     type='SelfDistillSegmentor',
@@ -18,7 +18,7 @@ model = dict(
     ],
     decode_head=dict(
         type='DeformableDiffusionHead', in_channels=64, channels=64,
-        num_layers=2, num_heads=4, num_points=4, ffn_channels=256,
+        num_layers=2, num_heads=4, num_points=4, ffn_channels=128,
         bit_scale=0.01, dropout_ratio=0.0, norm_cfg=norm_cfg, align_corners=False,
         loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
     auxiliary_head=dict(

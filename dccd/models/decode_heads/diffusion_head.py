@@ -128,6 +128,9 @@ class DeformableDiffusionHead(BaseDecodeHead):
                  sinusoidal_dim: int = 16,
                  sample_range: Sequence[float] = (0.0, 0.999),
                  time_difference: float = 1.0, with_cp: bool = False, **kwargs):
+        # DDP initialises the classifier with Xavier too (mmseg: Normal(0.01))
+        kwargs.setdefault('init_cfg', dict(type='Xavier', distribution='uniform',
+                                           override=dict(name='conv_seg')))
         super().__init__(**kwargs)
         if self.channels % 2:
             raise ValueError(f'channels must be even for the sine positional '
@@ -150,7 +153,8 @@ class DeformableDiffusionHead(BaseDecodeHead):
 
     def init_weights(self) -> None:
         """DDP's init: Xavier for the layers' matrices, then the deformable
-        attention's own init; ``conv_seg`` follows ``init_cfg``."""
+        attention's own init; ``conv_seg`` follows ``init_cfg`` (by default
+        Xavier-uniform, bias 0, as DDP's classifier)."""
         super().init_weights()
         for param in self.layers.parameters():
             if param.dim() > 1:
@@ -219,7 +223,10 @@ class DeformableDiffusionHead(BaseDecodeHead):
         t = torch.empty(len(labels), device=clean.device).uniform_(*self.sample_range)
         log_snr = cosine_log_snr(t)
         alpha, sigma = log_snr_to_alpha_sigma(log_snr.view(-1, 1, 1, 1))
-        return NoisedGT(alpha * clean + sigma * torch.randn_like(clean), log_snr, labels)
+        # a contiguous draw: randn_like on the embedding's channels-last
+        # layout takes torch's slow path (~30 ms per toy step on a CPU)
+        eps = torch.randn(clean.shape, device=clean.device, dtype=clean.dtype)
+        return NoisedGT(alpha * clean + sigma * eps, log_snr, labels)
 
     def loss_noised(self, inputs: Sequence[Tensor], noised: NoisedGT,
                     batch_data_samples: SampleList) -> Tuple[dict, Tensor]:

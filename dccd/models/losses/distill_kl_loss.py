@@ -4,8 +4,11 @@ Knowledge in a Neural Network", Sec. 2).
 DCCD's self-distillation (Hou et al., 2024) pulls the student's class
 distribution at every pixel towards the teacher's:
 ``T^2 * mean_pixels KL(softmax(teacher / T) || softmax(student / T))``; the
-``T^2`` keeps gradient magnitudes comparable across temperatures. Written for
-DCCD (Apache-2.0).
+``T^2`` keeps gradient magnitudes comparable across temperatures. The paper
+gives the KL term (Eq. 6) but not how it is taken; here, by default, the
+teacher is detached (only the student is pulled), the KL is taken on the
+decoder's logits at 1/4 of the input size, and averaged over the pixels whose
+label is not ignored. Written for DCCD (Apache-2.0).
 """
 from typing import Optional
 
@@ -20,22 +23,24 @@ __all__ = ['DistillKLLoss']
 class DistillKLLoss(nn.Module):
     """KL(teacher || student) per pixel, averaged over valid pixels.
 
-    The teacher is detached: no gradient reaches it.
-
     Args:
         temperature: softmax temperature T (> 0).
         loss_weight: factor on the loss.
+        detach_teacher: no gradient reaches the teacher through this loss
+            (default); False lets the KL pull the teacher towards the student
+            too.
         loss_name: key of the loss in the loss dict; mmengine sums only keys
             containing ``'loss'``.
     """
 
     def __init__(self, temperature: float = 1.0, loss_weight: float = 1.0,
-                 loss_name: str = 'loss_kl') -> None:
+                 detach_teacher: bool = True, loss_name: str = 'loss_kl') -> None:
         super().__init__()
         if temperature <= 0:
             raise ValueError(f'temperature must be > 0, got {temperature}')
         self.temperature = temperature
         self.loss_weight = loss_weight
+        self.detach_teacher = detach_teacher
         self._loss_name = loss_name
 
     def forward(self, student_logits: Tensor, teacher_logits: Tensor,
@@ -57,7 +62,9 @@ class DistillKLLoss(nn.Module):
                              f'{tuple(teacher_logits.shape)}')
         t = self.temperature
         log_p_student = F.log_softmax(student_logits.float() / t, dim=1)
-        log_p_teacher = F.log_softmax(teacher_logits.detach().float() / t, dim=1)
+        if self.detach_teacher:
+            teacher_logits = teacher_logits.detach()
+        log_p_teacher = F.log_softmax(teacher_logits.float() / t, dim=1)
         kl = (log_p_teacher.exp() * (log_p_teacher - log_p_student)).sum(dim=1)
         if valid_mask is not None:
             if valid_mask.shape != kl.shape:

@@ -77,9 +77,7 @@ def test_noised_gt_at_a_fixed_time_and_seed():
     noised = head.noise_gt(samples, (2, 2))
     torch.manual_seed(7)  # the same draws, in the head's order: t, then eps
     torch.empty(2).uniform_(0.5, 0.5)
-    # eps ~ N(0, I) in the embedded map's layout (channels last, as nn.Embedding
-    # then permute leaves it): torch draws such a tensor in its own order
-    eps = torch.randn_like(torch.empty(2, 4, 2, 2, memory_format=torch.channels_last))
+    eps = torch.randn(2, 4, 2, 2)
     labels = torch.tensor([[[255, 2], [1, 2]], [[0, 0], [0, 0]]])
     assert torch.equal(noised.labels, labels)  # nearest down-sampling
     torch.testing.assert_close(noised.log_snr, torch.full((2, ), -0.00047112112211578826))
@@ -139,6 +137,13 @@ def test_predict_resizes_to_the_input():
     with torch.no_grad():
         out = head.predict([torch.randn(1, 8, 4, 4)], metas, dict(steps=1, seed=0))
     assert out.shape == (1, 3, 16, 16)
+
+
+def test_classifier_is_xavier_initialised_as_in_ddp():
+    head = micro_head()  # 4 channels -> 3 classes: Xavier bound sqrt(6 / 7)
+    weight = head.conv_seg.weight
+    assert weight.abs().max() <= math.sqrt(6 / 7) and weight.std() > 0.1  # not N(0, 0.01)
+    assert torch.equal(head.conv_seg.bias.detach(), torch.zeros(3))
 
 
 def test_paper_parameter_counts():

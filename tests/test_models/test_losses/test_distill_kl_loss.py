@@ -65,6 +65,16 @@ def test_gradient_reaches_student_only():
     assert teacher.grad is None
 
 
+def test_undetached_teacher_gets_the_opposite_gradient_of_the_student():
+    """KL(p || q) for logits p (teacher), q (student) at T = 1, one pixel of 2
+    classes, p = q + d: dKL/dq = q_soft - p_soft, and dKL/dp is not zero."""
+    student = torch.tensor([[[[0.0]], [[0.0]]]], requires_grad=True)   # (.5, .5)
+    teacher = torch.tensor([[[[LOG4]], [[0.0]]]], requires_grad=True)  # (.8, .2)
+    DistillKLLoss(detach_teacher=False)(student, teacher).backward()
+    torch.testing.assert_close(student.grad.flatten(), torch.tensor([-0.3, 0.3]))
+    assert teacher.grad.abs().sum() > 0
+
+
 def test_matches_f_kl_div_on_random_input():
     torch.manual_seed(0)
     student, teacher = torch.randn(2, 6, 4, 5), torch.randn(2, 6, 4, 5)

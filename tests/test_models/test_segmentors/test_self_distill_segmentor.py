@@ -197,3 +197,24 @@ def test_teacher_without_ingredients_is_one_clear_error():
     with pytest.raises(InputError, match="metainfo\\['ingredients'\\]"):
         with torch.no_grad():
             model(**preprocess(model, batch, False), mode='tensor')
+
+
+@pytest.mark.parametrize('frozen', [True, False])
+def test_clip_tower_trains_only_when_not_frozen(frozen):
+    from mmengine.optim import build_optim_wrapper
+    cfg = copy.deepcopy(CFG.model)
+    cfg.text_encoder.frozen = frozen
+    torch.manual_seed(0)
+    model = MODELS.build(cfg)
+    model.init_weights()
+    optim_wrapper = build_optim_wrapper(
+        model, dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.1)))
+    tower = model.text_encoder.tower
+    before = {k: v.clone() for k, v in tower.state_dict().items()}
+    model.train()
+    model.train_step(make_batch(), optim_wrapper)
+    changed = [k for k, v in tower.state_dict().items() if not torch.equal(v, before[k])]
+    if frozen:
+        assert changed == []
+    else:
+        assert 'text_projection' in changed and 'token_embedding.weight' in changed

@@ -1,0 +1,272 @@
+"""Measured results: the JSON a measuring tool writes, and the tables rendered from it.
+
+Written for DCCD (Apache-2.0). No number in README.md is typed by hand: every
+results table sits between two markers::
+
+    <!-- results configs/toy/results.json -->
+    | ... rendered table ... |
+    <!-- /results -->
+
+(``<!-- results FILE VIEW -->`` picks another view of the same file). The file
+is written by the tool that measured it, through :func:`write_result`, which
+adds the command, the date, the machine and the git commit; its ``kind``
+selects the renderer. ``tools/misc/render_results.py`` rewrites the README's
+blocks from the files, and a test fails when a block differs from what its
+file renders.
+"""
+import datetime
+import json
+import os
+import os.path as osp
+import platform
+import re
+import subprocess
+import sys
+from typing import Callable, Dict, List, Optional
+
+from .atomic_io import write_json_atomic
+from .errors import InputError
+
+__all__ = [
+    'machine_info', 'write_result', 'read_result', 'render', 'render_readme',
+    'stale_blocks', 'mean_and_spread'
+]
+
+BLOCK = re.compile(r'(<!-- results (\S+?)(?: (\w+))? -->\n)(.*?)(<!-- /results -->)', re.S)
+_RENDERERS: Dict[str, Callable[[dict, Optional[str]], str]] = {}
+
+
+# --------------------------------------------------------------------------
+# writing
+# --------------------------------------------------------------------------
+def _cpu_name() -> str:
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine_info(device: Optional[str] = None) -> dict:
+    """What the numbers were measured on: CPU, cores, GPU, versions.
+
+    Args:
+        device: 'cuda' to name the GPU; None or 'cpu' for a CPU run.
+    """
+    import torch
+    gpu = None
+    if device and str(device).startswith('cuda') and torch.cuda.is_available():
+        gpu = torch.cuda.get_device_name(0)
+    cores = os.cpu_count()
+    cpu = _cpu_name()
+    name = gpu or f'{cores}-core {cpu} CPU ({platform.machine()})'
+    return dict(name=name, cpu=cpu, cores=cores, arch=platform.machine(), gpu=gpu,
+                torch_threads=torch.get_num_threads(), python=platform.python_version(),
+                torch=torch.__version__)
+
+
+def _git_commit() -> Optional[str]:
+    try:
+        out = subprocess.run(['git', 'describe', '--always', '--dirty'], capture_output=True,
+                             text=True, timeout=10, cwd=osp.dirname(osp.abspath(__file__)))
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def write_result(path: str, kind: str, data: dict, device: Optional[str] = None) -> dict:
+    """Write a result file: ``data`` plus what, when, where and from which commit.
+
+    Args:
+        path: the JSON file (written whole or not at all).
+        kind: selects the renderer ('experiment_table', 'ingredient_robustness',
+            'benchmark').
+        data: the measurements (JSON-ready).
+        device: the device measured on (names the GPU in ``machine``).
+
+    Returns:
+        dict: what was written.
+    """
+    record = dict(
+        kind=kind, command=' '.join(['python'] + [a for a in sys.argv]),
+        date=datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'),
+        machine=machine_info(device), git_commit=_git_commit(), **data)
+    write_json_atomic(path, record)
+    return record
+
+
+def read_result(path: str) -> dict:
+    """A result file; InputError naming it when missing or not one."""
+    try:
+        with open(path, encoding='utf-8') as f:
+            result = json.load(f)
+    except (OSError, ValueError) as exc:
+        raise InputError(f'cannot read result file {path}: {exc}') from None
+    if not isinstance(result, dict) or result.get('kind') not in _RENDERERS:
+        raise InputError(f'{path} is not a DCCD result file (no known "kind")')
+    return result
+
+
+# --------------------------------------------------------------------------
+# rendering
+# --------------------------------------------------------------------------
+def renderer(kind: str):
+    """Register the markdown renderer of a result ``kind``."""
+
+    def register(fn):
+        _RENDERERS[kind] = fn
+        return fn
+
+    return register
+
+
+def render(result: dict, view: Optional[str] = None) -> str:
+    """The markdown of a result (``view`` picks one of its tables)."""
+    return _RENDERERS[result['kind']](result, view).rstrip('\n') + '\n'
+
+
+def _table(header: List[str], rows: List[List[str]], align: Optional[str] = None) -> str:
+    lines = ['| ' + ' | '.join(header) + ' |',
+             '|' + '|'.join(align or ['---'] * len(header)) + '|']
+    lines += ['| ' + ' | '.join(row) + ' |' for row in rows]
+    return '\n'.join(lines)
+
+
+def _machine_line(result: dict) -> str:
+    return (f"Measured on {result['machine']['name']} ({result['date']}, commit "
+            f"{result.get('git_commit') or 'unknown'}), torch {result['machine']['torch']}.")
+
+
+def mean_and_spread(values: List[float]) -> tuple:
+    """(mean, half the range): 2 seeds give their mean and half their gap."""
+    return sum(values) / len(values), (max(values) - min(values)) / 2
+
+
+def _number(value: Optional[float], spread: Optional[float] = None) -> str:
+    if value is None:
+        return '-'
+    return f'{value:.2f}' if not spread else f'{value:.2f} ± {spread:.2f}'
+
+
+# ---- experiment tables (tools/experiment_table.py) -----------------------
+@renderer('experiment_table')
+def _experiment_table(result: dict, view: Optional[str]) -> str:
+    if view == 'runs':
+        return _experiment_runs(result)
+    if view == 'comparisons':
+        return _experiment_comparisons(result)
+    labels = result['metric_labels']
+    header = ['model'] + [labels[m] for m in result['metrics']]
+    rows = []
+    for row in result['rows']:
+        cells = [row['label']]
+        for metric in result['metrics']:
+            cells.append(_number(row['mean'].get(metric), row['spread'].get(metric)))
+        rows.append(cells)
+    seeds = sorted({len(row['per_seed']) for row in result['rows']})
+    note = ('' if seeds == [1] else
+            '\n\nWith more than one seed: mean ± half the range over the seeds.')
+    return _table(header, rows) + note + '\n\n' + _machine_line(result)
+
+
+def _experiment_runs(result: dict) -> str:
+    rows = []
+    for name, run in result['runs'].items():
+        for seed, info in sorted(run['seeds'].items()):
+            wall = info.get('train_wall_s')
+            rows.append([f"`{osp.basename(run['config'])}`", seed, f"{info['iters']:,}",
+                         '-' if wall is None else _duration(wall)])
+    return _table(['config', 'seed', 'iterations', 'train + test wall time'], rows)
+
+
+def _duration(seconds: float) -> str:
+    return f'{seconds:.0f} s' if seconds < 600 else f'{seconds / 60:.1f} min'
+
+
+def _experiment_comparisons(result: dict) -> str:
+    by_name = {row['name']: row for row in result['rows']}
+    lines = []
+    for comparison in result.get('comparisons', []):
+        a, b = by_name[comparison['row']], by_name[comparison['minus']]
+        parts = []
+        for metric in comparison.get('metrics', ['mIoU']):
+            delta = a['mean'][metric] - b['mean'][metric]
+            spread = a['spread'].get(metric, 0) + b['spread'].get(metric, 0)
+            beyond = ''
+            if spread:
+                beyond = (' (outside the seed spread)' if abs(delta) > spread
+                          else ' (within the seed spread)')
+            parts.append(f"{result['metric_labels'][metric]} {delta:+.2f}{beyond}")
+        lines.append(f"- {comparison['row']} − {comparison['minus']}: {', '.join(parts)}")
+    return '\n'.join(lines)
+
+
+# ---- ingredient robustness (tools/analysis_tools/ingredient_robustness.py) ----
+def _percent(part: int, whole: int) -> str:
+    return f'{100 * part / whole:.1f} %' if whole else '-'
+
+
+@renderer('ingredient_robustness')
+def _robustness(result: dict, view: Optional[str]) -> str:
+    student = result.get('student')
+    rows = []
+    for row in result['teacher']:
+        label = row.get('label') or ('teacher, GT lists (oracle)' if row['rate'] == 0
+                                     else f'teacher, {100 * row["rate"]:g} % corrupted')
+        delta = '-' if student is None else f'{row["mIoU"] - student["mIoU"]:+.2f}'
+        rows.append([label, _percent(row['dropped'], row['true']),
+                     _percent(row['added'], row['true']), _number(row['mIoU']),
+                     _number(row['mAcc']), _number(row['aAcc']), delta])
+    if student is not None:
+        rows.append(['student (image only)', '-', '-', _number(student['mIoU']),
+                     _number(student['mAcc']), _number(student['aAcc']), '0.00'])
+    header = ['ingredient list', 'dropped', 'added', 'mIoU', 'mAcc', 'aAcc',
+              'mIoU - student']
+    table = _table(header, rows, ['---', '---:', '---:', '---:', '---:', '---:', '---:'])
+    return table if view == 'bare' else table + '\n\n' + _machine_line(result)
+
+
+# ---- benchmark (tools/benchmark.py) ---------------------------------------
+@renderer('benchmark')
+def _benchmark(result: dict, view: Optional[str]) -> str:
+    header, cells = [], []
+    if result.get('train'):
+        header.append('train step')
+        cells.append(f"{result['train']['ms_per_iter']:.1f} ms")
+    for steps, r in (result.get('infer') or {}).get('per_steps', {}).items():
+        header.append(f'infer, {steps} DDIM step{"s" if steps != "1" else ""}')
+        cells.append(f"{r['ms_per_image']:.1f} ms/img ({r['images_per_s']:.0f} img/s)")
+    memory = (result.get('infer') or result.get('train'))['peak_memory_mib']
+    header.append('peak RSS' if result['device_type'] == 'cpu' else 'peak CUDA memory')
+    cells.append(f'{memory / 1024:.2f} GiB')
+    setup = (f"`{osp.basename(result['config'])}`, batch {result['batch']}, "
+             f"{result['size'][0]}×{result['size'][1]}, {result['amp']}, "
+             f"{result['machine']['torch_threads']} torch threads")
+    return _table(header, [cells]) + f'\n\n{setup}. ' + _machine_line(result)
+
+
+# --------------------------------------------------------------------------
+# README
+# --------------------------------------------------------------------------
+def render_readme(text: str, root: str) -> str:
+    """``text`` with every results block rendered from its file (relative to ``root``)."""
+
+    def replace(match):
+        path = osp.join(root, match.group(2))
+        body = render(read_result(path), match.group(3))
+        return match.group(1) + body + match.group(5)
+
+    return BLOCK.sub(replace, text)
+
+
+def stale_blocks(text: str, root: str) -> List[str]:
+    """The blocks of ``text`` whose content differs from their file's rendering."""
+    stale = []
+    for match in BLOCK.finditer(text):
+        path = osp.join(root, match.group(2))
+        if match.group(4) != render(read_result(path), match.group(3)):
+            stale.append(' '.join(filter(None, (match.group(2), match.group(3)))))
+    return stale

@@ -1,0 +1,52 @@
+"""README.md's results tables are rendered from the JSON the measuring tools wrote."""
+import os.path as osp
+import re
+import shutil
+
+import pytest
+
+from conftest import REPO, load_tool
+from dccd.utils.results import BLOCK, read_result, stale_blocks
+
+README = osp.join(REPO, 'README.md')
+
+
+def readme() -> str:
+    with open(README, encoding='utf-8') as f:
+        return f.read()
+
+
+def test_every_results_block_equals_its_file():
+    text = readme()
+    files = {match.group(2) for match in BLOCK.finditer(text)}
+    assert {'configs/toy/results.json', 'configs/toy/ingredient_robustness.json',
+            'configs/toy/benchmark_cpu.json'} <= files
+    assert stale_blocks(text, REPO) == []
+
+
+def test_result_files_say_how_and_where_they_were_measured():
+    for match in BLOCK.finditer(readme()):
+        result = read_result(osp.join(REPO, match.group(2)))
+        assert result['command'].startswith('python ') and result['date']
+        assert result['machine']['name'] and result['machine']['torch']
+        assert result.get('config') or result.get('spec')
+
+
+def test_an_edited_number_is_caught(tmp_path):
+    """Edit one number of the first table, as a hand edit would."""
+    text = readme()
+    match = next(BLOCK.finditer(text))
+    body = match.group(4)
+    number = re.search(r'\d+\.\d\d', body)
+    edited = (body[:number.start()] + f'{float(number.group()) + 0.01:.2f}'
+              + body[number.end():])
+    copy = tmp_path / 'README.md'
+    copy.write_text(text[:match.start(4)] + edited + text[match.end(4):])
+    shutil.copytree(osp.join(REPO, 'configs'), tmp_path / 'configs')
+    assert stale_blocks(copy.read_text(), str(tmp_path)) == [match.group(2)]
+    tool = load_tool('misc/render_results.py')
+    with pytest.raises(SystemExit) as info:
+        tool.main(['--readme', str(copy), '--check'])
+    assert info.value.code == 1
+    tool.main(['--readme', str(copy)])  # re-rendered from the file
+    assert copy.read_text() == text

@@ -1,0 +1,233 @@
+"""Train and test the runs of an experiment table, write its results JSON.
+
+    python tools/experiment_table.py SPEC [--work-root work_dirs] [--retrain]
+        [--render-only] [--cfg-options KEY=VALUE ...]
+
+SPEC (``configs/toy/table.yaml``, ``configs/foodseg103-mini/table.yaml``)
+names the runs (a config, relative to SPEC, and its seeds) and the rows of
+the table (a run, a branch and where the teacher's ingredient lists come
+from). For each run and seed the tool trains with ``tools/train.py`` into
+``<work-root>/<config name>`` (``..._seed<S>`` for a seed other than the
+config's ``randomness.seed``) unless that run's final checkpoint is already
+there (so the README's main command, which trains the toy DCCD, is reused),
+then evaluates every row of it in this process
+(:func:`dccd.apis.evaluation.evaluate`, the same metrics as ``tools/test.py``).
+It says which run of how many it is on, with an ETA, and writes
+``SPEC's folder/<output>``: per run and seed the checkpoint, iterations and
+wall time; per row and seed mIoU, mAcc, aAcc, the per-class IoU and the
+spec's class-group means; over the seeds the mean and half the range; plus
+the command, date, machine and commit. README.md renders its tables from that
+file (``tools/misc/render_results.py``). ``--render-only`` reprints the table
+of an existing file.
+
+Lists of a teacher row (``lists``): ``gt`` (default: from the GT mask, an
+oracle) or ``corrupt:R`` (the GT list with a fraction R dropped and as many
+wrong ingredients added, seeded; ``CorruptIngredients``).
+Written for DCCD (Apache-2.0).
+"""
+import argparse
+import math
+import os.path as osp
+import subprocess
+import sys
+import time
+from typing import Dict, List
+
+from mmengine.config import Config, DictAction
+from mmengine.logging import MMLogger
+from mmengine.registry import init_default_scope
+
+import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
+from dccd.apis import use_corrupted_ingredients
+from dccd.apis.evaluation import evaluate, load_model
+from dccd.utils import InputError, exit_on_input_error, load_config
+from dccd.utils.results import mean_and_spread, read_result, render, write_result
+
+HERE = osp.dirname(osp.abspath(__file__))
+BASE_METRICS = ('mIoU', 'mAcc', 'aAcc')
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Train and test an experiment table')
+    parser.add_argument('spec', help='table spec, e.g. configs/toy/table.yaml')
+    parser.add_argument('--work-root', default='work_dirs',
+                        help='work dirs go to <work-root>/<config name>[_seed<S>]')
+    parser.add_argument('--retrain', action='store_true',
+                        help='train even where a final checkpoint exists')
+    parser.add_argument('--render-only', action='store_true',
+                        help="print the table of the spec's existing results file")
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+                        help='passed to every training run and evaluation')
+    return parser.parse_args(argv)
+
+
+# --------------------------------------------------------------------------
+# the spec
+# --------------------------------------------------------------------------
+def read_spec(path: str) -> Config:
+    """The spec, checked: every row names a run, every comparison a row."""
+    spec = load_config(path)
+    for key in ('output', 'runs', 'rows', 'metrics'):
+        if key not in spec:
+            raise InputError(f'{path}: no {key!r}')
+    names = [row['name'] for row in spec.rows]
+    for row in spec.rows:
+        if row['run'] not in spec.runs:
+            raise InputError(f"{path}: row {row['name']!r} names run {row['run']!r}, "
+                             f'which is not in runs')
+        lists_of(row, path)
+    for comparison in spec.get('comparisons', []):
+        for key in ('row', 'minus'):
+            if comparison[key] not in names:
+                raise InputError(f'{path}: comparison names row {comparison[key]!r}, '
+                                 'which is not in rows')
+    return spec
+
+
+def lists_of(row: dict, where: str = 'spec') -> tuple:
+    """('gt', None) or ('corrupt', rate) for a row's ``lists``."""
+    lists = str(row.get('lists', 'gt'))
+    if lists == 'gt':
+        return 'gt', None
+    if lists.startswith('corrupt:'):
+        try:
+            rate = float(lists.split(':', 1)[1])
+        except ValueError:
+            rate = -1.0
+        if 0.0 <= rate <= 1.0:
+            return 'corrupt', rate
+    raise InputError(f"{where}: row {row['name']!r}: lists must be 'gt' or "
+                     f"'corrupt:R' with R in [0, 1], got {lists!r}")
+
+
+def plan_runs(spec: Config, spec_dir: str, work_root: str, cfg_options: dict) -> List[dict]:
+    """One entry per run and seed: config, seed, work dir, final checkpoint."""
+    plan = []
+    for name, run in spec.runs.items():
+        config = osp.normpath(osp.join(spec_dir, run['config']))
+        cfg = load_config(config, cfg_options)
+        stem = osp.splitext(osp.basename(config))[0]
+        default_seed = (cfg.get('randomness') or {}).get('seed', 0)
+        for seed in run['seeds']:
+            work_dir = osp.join(work_root, stem if seed == default_seed else f'{stem}_seed{seed}')
+            iters = cfg.train_cfg.max_iters
+            plan.append(dict(run=name, config=config, seed=int(seed), work_dir=work_dir,
+                             iters=iters, checkpoint=osp.join(work_dir, f'iter_{iters}.pth'),
+                             default_seed=seed == default_seed))
+    return plan
+
+
+# --------------------------------------------------------------------------
+# training and testing
+# --------------------------------------------------------------------------
+def train(entry: dict, cfg_options: dict) -> float:
+    """Train one run with tools/train.py; its wall time in seconds."""
+    options = [f'{k}={v}' for k, v in cfg_options.items()]
+    if not entry['default_seed']:
+        options.append(f"randomness.seed={entry['seed']}")
+    cmd = [sys.executable, osp.join(HERE, 'train.py'), entry['config'],
+           '--work-dir', entry['work_dir']] + (['--cfg-options', *options] if options else [])
+    print('+', ' '.join(cmd), flush=True)
+    start = time.time()
+    result = subprocess.run(cmd)
+    if result.returncode != 0:
+        raise InputError(f'training failed (exit {result.returncode}): {" ".join(cmd)}')
+    return time.time() - start
+
+
+def group_means(metrics: dict, groups: Dict[str, List[str]]) -> dict:
+    """Mean IoU of each group of classes, over the classes with a value
+    (a class absent from both prediction and GT has none, not 0)."""
+    means = {}
+    for group, names in groups.items():
+        values = [metrics[f'IoU.{n}'] for n in names
+                  if not math.isnan(metrics.get(f'IoU.{n}', math.nan))]
+        means[group] = round(sum(values) / len(values), 2) if values else None
+    return means
+
+
+def evaluate_rows(spec: Config, entry: dict, cfg_options: dict) -> Dict[str, dict]:
+    """Every row of ``entry``'s run on its final checkpoint: row name -> metrics."""
+    cfg = load_config(entry['config'], cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    model = load_model(cfg, entry['checkpoint'])
+    evaluator = dict(cfg.test_evaluator, type='PerClassIoUMetric')
+    out = {}
+    for row in spec.rows:
+        if row['run'] != entry['run']:
+            continue
+        lists, rate = lists_of(row)
+        loader = cfg.test_dataloader
+        if lists == 'corrupt':
+            loader = use_corrupted_ingredients(loader, rate, spec.get('corrupt_seed', 0))
+        metrics = evaluate(model, loader, evaluator, row['branch'])
+        iou = {k[len('IoU.'):]: v for k, v in metrics.items() if k.startswith('IoU.')}
+        out[row['name']] = dict(
+            {m: metrics[m] for m in BASE_METRICS}, IoU=iou,
+            **group_means(metrics, spec.get('class_groups') or {}))
+        print(f"  {row['name']}: mIoU {metrics['mIoU']:.2f}", flush=True)
+    return out
+
+
+def summarise(spec: Config, plan: List[dict], per_seed: Dict[str, Dict[int, dict]]) -> list:
+    rows = []
+    for row in spec.rows:
+        seeds = per_seed[row['name']]
+        metrics = [m for m in list(BASE_METRICS) + list(spec.get('class_groups') or {})
+                   if all(seeds[s].get(m) is not None for s in seeds)]
+        mean, spread = {}, {}
+        for metric in metrics:
+            mean[metric], spread[metric] = mean_and_spread([seeds[s][metric] for s in seeds])
+        rows.append(dict(name=row['name'], label=row.get('label', row['name']),
+                         run=row['run'], branch=row['branch'],
+                         lists=str(row.get('lists', 'gt')) if row['branch'] == 'teacher' else None,
+                         per_seed={str(s): v for s, v in seeds.items()},
+                         mean=mean, spread=spread))
+    return rows
+
+
+@exit_on_input_error
+def main(argv=None):
+    args = parse_args(argv)
+    spec = read_spec(args.spec)
+    spec_dir = osp.dirname(osp.abspath(args.spec))
+    output = osp.join(spec_dir, spec.output)
+    if args.render_only:
+        print(render(read_result(output)))
+        return
+    plan = plan_runs(spec, spec_dir, args.work_root, args.cfg_options)
+    MMLogger.get_instance('experiment_table', log_level='WARNING')
+    per_seed = {row['name']: {} for row in spec.rows}
+    runs, trained_walls, start = {}, [], time.time()
+    for index, entry in enumerate(plan, 1):
+        to_train = args.retrain or not osp.isfile(entry['checkpoint'])
+        eta = ''
+        if trained_walls:
+            left = sum(1 for e in plan[index - 1:]
+                       if args.retrain or not osp.isfile(e['checkpoint']))
+            eta = f', ETA {left * sum(trained_walls) / len(trained_walls) / 60:.0f} min'
+        print(f"\n== run {index}/{len(plan)}: {osp.basename(entry['config'])} seed "
+              f"{entry['seed']} ({'training' if to_train else 'reusing its checkpoint'}"
+              f"{eta}; {(time.time() - start) / 60:.1f} min so far)", flush=True)
+        wall = train(entry, args.cfg_options) if to_train else None
+        if wall is not None:
+            trained_walls.append(wall)
+        for name, metrics in evaluate_rows(spec, entry, args.cfg_options).items():
+            per_seed[name][entry['seed']] = metrics
+        runs.setdefault(entry['run'], dict(config=osp.relpath(entry['config']), seeds={}))
+        runs[entry['run']]['seeds'][str(entry['seed'])] = dict(
+            work_dir=entry['work_dir'], checkpoint=entry['checkpoint'],
+            iters=entry['iters'], train_wall_s=None if wall is None else round(wall, 1))
+    labels = dict(mIoU='mIoU', mAcc='mAcc', aAcc='aAcc', **(spec.get('metric_labels') or {}))
+    result = write_result(output, 'experiment_table', dict(
+        title=spec.get('title', ''), spec=osp.relpath(args.spec), cfg_options=args.cfg_options,
+        metrics=list(spec.metrics), metric_labels=labels,
+        class_groups=dict(spec.get('class_groups') or {}),
+        comparisons=list(spec.get('comparisons') or []), runs=runs,
+        rows=summarise(spec, plan, per_seed)))
+    print('\n' + render(result) + '\n' + render(result, 'comparisons'))
+    print(f'wrote {output}')
+
+
+if __name__ == '__main__':
+    main()
