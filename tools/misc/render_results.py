@@ -1,10 +1,11 @@
-"""Render README.md's results tables from the JSON files that hold the measurements.
+"""Render the READMEs' results tables from the JSON files that hold the measurements.
 
-    python tools/misc/render_results.py [--check] [--readme README.md]
+    python tools/misc/render_results.py [--check] [--readme FILE ...]
 
-Each block ``<!-- results FILE [VIEW] -->`` ... ``<!-- /results -->`` of the
-README is replaced by the table ``FILE`` renders (:mod:`dccd.utils.results`;
-FILE is relative to the README's folder). ``--check`` changes nothing and
+Each block ``<!-- results FILE [VIEW] -->`` ... ``<!-- /results -->`` of a
+README (default: README.md and configs/foodseg103-mini/README.md) is replaced
+by the table ``FILE`` renders (:mod:`dccd.utils.results`; FILE is relative to
+the repository root). ``--check`` changes nothing and
 exits 1, naming the blocks, when any differs from its file: a number edited by
 hand, or a file re-measured without re-rendering. Written for DCCD (Apache-2.0).
 """
@@ -17,11 +18,14 @@ from dccd.utils.atomic_io import write_bytes_atomic
 from dccd.utils.results import render_readme, stale_blocks
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+READMES = ('README.md', osp.join('configs', 'foodseg103-mini', 'README.md'))
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description="Render README.md's results tables")
-    parser.add_argument('--readme', default=osp.join(REPO, 'README.md'), help='the file')
+    parser.add_argument('--readme', nargs='+', default=[osp.join(REPO, r) for r in READMES],
+                        help='the files (their blocks name files relative to --root)')
+    parser.add_argument('--root', default=REPO, help='what the blocks\' paths are relative to')
     parser.add_argument('--check', action='store_true',
                         help='only report blocks that differ from their files (exit 1)')
     return parser.parse_args(argv)
@@ -30,20 +34,22 @@ def parse_args(argv=None):
 @exit_on_input_error
 def main(argv=None):
     args = parse_args(argv)
-    if not osp.isfile(args.readme):
-        raise InputError(f'README not found: {args.readme}')
-    with open(args.readme, encoding='utf-8') as f:
-        text = f.read()
-    root = osp.dirname(osp.abspath(args.readme))
-    stale = stale_blocks(text, root)
-    if args.check:
-        for block in stale:
-            print(f'{args.readme}: the block of {block} differs from what the file renders')
-        sys.exit(1 if stale else 0)
-    if stale:
-        write_bytes_atomic(args.readme, render_readme(text, root).encode('utf-8'))
-    print(f'{len(stale)} block(s) re-rendered in {args.readme}')
-
+    stale_total = 0
+    for readme in args.readme:
+        if not osp.isfile(readme):
+            raise InputError(f'README not found: {readme}')
+        with open(readme, encoding='utf-8') as f:
+            text = f.read()
+        stale = stale_blocks(text, args.root)
+        stale_total += len(stale)
+        if args.check:
+            for block in stale:
+                print(f'{readme}: the block of {block} differs from what the file renders')
+        elif stale:
+            write_bytes_atomic(readme, render_readme(text, args.root).encode('utf-8'))
+            print(f'{len(stale)} block(s) re-rendered in {readme}')
+    if args.check and stale_total:
+        sys.exit(1)
 
 if __name__ == '__main__':
     main()

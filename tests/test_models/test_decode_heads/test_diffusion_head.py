@@ -153,3 +153,15 @@ def test_paper_parameter_counts():
     assert count(MODELS.build(cfg.decode_head)) == 8_498_864
     assert (count(merge), count(cbam)) == (737_792, 8_291)
     assert count(MODELS.build(cfg.auxiliary_head)) == 617_064
+
+
+def test_loss_at_feature_size_uses_the_noised_target_labels():
+    head = micro_head(loss_at_feature_size=True)
+    samples = gt_samples([torch.randint(0, 3, (8, 8)) for _ in range(2)])
+    feature = torch.randn(2, 8, 4, 4)
+    noised = head.noise_gt(samples, (4, 4))
+    losses, logits = head.loss_noised([feature], noised, samples)
+    expected = torch.nn.functional.cross_entropy(logits, noised.labels)
+    torch.testing.assert_close(losses['loss_ce'], expected)
+    full = micro_head().loss_by_feat(logits, samples)['loss_ce']  # up-sampled logits
+    assert not torch.isclose(full, expected)
