@@ -177,3 +177,21 @@ def toy_checkpoint(toy_root, tmp_path_factory):
     ckpt = osp.join(work_dir, 'iter_6.pth')
     assert osp.isfile(ckpt)
     return MICRO_TOY_CONFIG, ckpt, work_dir
+
+
+@pytest.fixture(scope='session')
+def no_background_checkpoint(toy_checkpoint, tmp_path_factory):
+    """(config, checkpoint) of the micro toy model that cannot say background:
+    the 6-iteration checkpoint predicts background everywhere, whatever its
+    inputs; with its background row zeroed (bias -10) the argmax runs over the
+    food classes, so the output depends on the decoder's input (the text)."""
+    config, ckpt, _ = toy_checkpoint
+    checkpoint = torch.load(ckpt, weights_only=True)
+    state = checkpoint['state_dict']
+    weight = state['decode_head.conv_seg.weight'].clone()
+    bias = state['decode_head.conv_seg.bias'].clone()
+    weight[0], bias[0] = 0.0, -10.0
+    state['decode_head.conv_seg.weight'], state['decode_head.conv_seg.bias'] = weight, bias
+    path = str(tmp_path_factory.mktemp('text_ckpt') / 'no_background.pth')
+    torch.save(dict(meta=checkpoint['meta'], state_dict=state), path)
+    return config, path

@@ -25,6 +25,7 @@ from dccd.utils import drop_pretrained
 CONFIG_DIR = osp.join(REPO, 'configs')
 PAPER_CONFIGS = sorted(glob.glob(osp.join(CONFIG_DIR, '*.py')))
 TOY_CONFIGS = sorted(glob.glob(osp.join(CONFIG_DIR, 'toy', '*.py')))
+MINI_CONFIGS = sorted(glob.glob(osp.join(CONFIG_DIR, 'foodseg103-mini', '*.py')))
 
 
 @MODELS.register_module()
@@ -87,7 +88,8 @@ def test_every_paper_row_has_a_config():
         for variant in ('ddp', 'ddp-nofpn', 'ddp-nofpn_clip', 'ddp-nofpn_cbam',
                         'ddp-nofpn_clip-concat', 'dcc', 'dccd'):
             assert f'{dataset}_{variant}' in names
-    assert {osp.basename(p) for p in TOY_CONFIGS} == {'toy_ddp.py', 'toy_dcc.py', 'toy_dccd.py'}
+    assert {osp.basename(p) for p in TOY_CONFIGS} == {'toy_ddp.py', 'toy_dcc.py', 'toy_dccd.py',
+                                                      'toy_dccd_presence.py'}
 
 
 @pytest.mark.parametrize('dataset', ['foodseg103', 'uecfoodpix'])
@@ -122,6 +124,22 @@ def test_toy_configs_differ_only_in_the_text_branch():
         'distill_loss.type', 'distill_loss.temperature', 'distill_loss.loss_weight'}
 
 
+@pytest.mark.parametrize('child, parent', [
+    ('toy/toy_dccd_presence.py', 'toy/toy_dccd.py'),
+    ('foodseg103-mini/dccd-presence_efficientnet-lite0_foodseg103-mini.py',
+     'foodseg103-mini/dccd_efficientnet-lite0_foodseg103-mini.py')])
+def test_presence_configs_add_only_the_head_and_its_targets(child, parent):
+    assert model_diff(child, parent) == {
+        'presence_head.type', 'presence_head.in_channels', 'presence_head.num_classes',
+        'presence_head.hidden_channels', 'presence_head.loss_weight'}
+    train = Config.fromfile(osp.join(CONFIG_DIR, child)).train_dataloader.dataset.pipeline
+    before = Config.fromfile(osp.join(CONFIG_DIR, parent)).train_dataloader.dataset.pipeline
+    # the crop's classes are extracted right before packing: after every crop/flip
+    assert train[:-2] + train[-1:] == before
+    assert train[-2] == dict(type='ExtractIngredients', num_classes=before[2]['num_classes'],
+                             after_crop=True, key='crop_ingredients')
+
+
 def _batch(num_classes, size=64):
     from mmengine.structures import PixelData
     from mmseg.structures import SegDataSample
@@ -133,12 +151,12 @@ def _batch(num_classes, size=64):
         sample = SegDataSample(gt_sem_seg=PixelData(data=mask))
         sample.set_metainfo(dict(img_path=f'{i}.jpg', ori_shape=(size, size),
                                  img_shape=(size, size), pad_shape=(size, size),
-                                 ingredients=[i + 1]))
+                                 ingredients=[i + 1], crop_ingredients=[i + 1]))
         samples.append(sample)
     return dict(inputs=inputs, data_samples=samples)
 
 
-@pytest.mark.parametrize('path', PAPER_CONFIGS + TOY_CONFIGS,
+@pytest.mark.parametrize('path', PAPER_CONFIGS + TOY_CONFIGS + MINI_CONFIGS,
                          ids=lambda p: osp.relpath(p, CONFIG_DIR))
 def test_config_builds_model_and_pipelines(path):
     cfg = Config.fromfile(path)
@@ -154,6 +172,8 @@ def test_config_builds_model_and_pipelines(path):
     assert all(torch.isfinite(v).all() for v in losses.values())
     expected = {'ddp': {'loss_ce_student'}, 'dcc': {'loss_ce_teacher'},
                 'dccd': {'loss_ce_teacher', 'loss_ce_student', 'loss_kl'}}[model.kind]
+    if model.presence_head is not None:
+        expected = expected | {'loss_presence'}
     assert {k for k in losses if 'loss' in k and not k.startswith('aux')} == expected
     assert 'aux.loss_ce' in losses  # DDP's auxiliary head in every row
 

@@ -21,8 +21,13 @@ file (``tools/misc/render_results.py``). ``--render-only`` reprints the table
 of an existing file.
 
 Lists of a teacher row (``lists``): ``gt`` (default: from the GT mask, an
-oracle) or ``corrupt:R`` (the GT list with a fraction R dropped and as many
-wrong ingredients added, seeded; ``CorruptIngredients``).
+oracle), ``corrupt:R`` (the GT list with a fraction R dropped and as many
+wrong ingredients added, seeded; ``CorruptIngredients``), or ``auto:area`` /
+``auto:presence`` (proposed from each image, at the threshold with the best
+micro F1 on the config's held-out training images, among the spec's
+``auto_thresholds``). Every row also records its ingredient-list scores
+(``IngredientPresenceMetric``: ``seg_*`` for the classes its segmentation
+predicts, ``auto_*`` for a proposed list).
 Written for DCCD (Apache-2.0).
 """
 import argparse
@@ -31,20 +36,26 @@ import os.path as osp
 import subprocess
 import sys
 import time
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 from mmengine.config import Config, DictAction
+from mmengine.fileio import dump, load
 from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 
 import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
 from dccd.apis import use_corrupted_ingredients
-from dccd.apis.evaluation import evaluate, load_model
+from dccd.models.segmentors.self_distill_segmentor import AUTO_METHODS
+from dccd.apis.evaluation import choose_auto, evaluate, load_model
 from dccd.utils import InputError, exit_on_input_error, load_config
-from dccd.utils.results import mean_and_spread, read_result, render, write_result
+from dccd.utils.results import (machine_info, mean_and_spread, read_result, render,
+                                write_result)
 
 HERE = osp.dirname(osp.abspath(__file__))
 BASE_METRICS = ('mIoU', 'mAcc', 'aAcc')
+#: Ingredient-list scores (percent) kept from IngredientPresenceMetric.
+PRESENCE_METRICS = tuple(f'{kind}_{score}' for kind in ('seg', 'auto')
+                         for score in ('precision', 'recall', 'f1', 'micro_f1'))
 
 
 def parse_args(argv=None):
@@ -85,10 +96,12 @@ def read_spec(path: str) -> Config:
 
 
 def lists_of(row: dict, where: str = 'spec') -> tuple:
-    """('gt', None) or ('corrupt', rate) for a row's ``lists``."""
+    """('gt', None), ('corrupt', rate) or ('auto', method) for a row's ``lists``."""
     lists = str(row.get('lists', 'gt'))
     if lists == 'gt':
         return 'gt', None
+    if lists in (f'auto:{method}' for method in AUTO_METHODS):
+        return 'auto', lists.split(':', 1)[1]
     if lists.startswith('corrupt:'):
         try:
             rate = float(lists.split(':', 1)[1])
@@ -96,8 +109,9 @@ def lists_of(row: dict, where: str = 'spec') -> tuple:
             rate = -1.0
         if 0.0 <= rate <= 1.0:
             return 'corrupt', rate
-    raise InputError(f"{where}: row {row['name']!r}: lists must be 'gt' or "
-                     f"'corrupt:R' with R in [0, 1], got {lists!r}")
+    raise InputError(f"{where}: row {row['name']!r}: lists must be 'gt', 'corrupt:R' "
+                     f"with R in [0, 1] or one of {[f'auto:{m}' for m in AUTO_METHODS]}, "
+                     f'got {lists!r}')
 
 
 def plan_runs(spec: Config, spec_dir: str, work_root: str, cfg_options: dict) -> List[dict]:
@@ -120,8 +134,12 @@ def plan_runs(spec: Config, spec_dir: str, work_root: str, cfg_options: dict) ->
 # --------------------------------------------------------------------------
 # training and testing
 # --------------------------------------------------------------------------
+WALL_FILE = 'train_wall.json'
+
+
 def train(entry: dict, cfg_options: dict) -> float:
-    """Train one run with tools/train.py; its wall time in seconds."""
+    """Train one run with tools/train.py; its wall time in seconds, also
+    written to ``<work dir>/train_wall.json`` (read back when it is reused)."""
     options = [f'{k}={v}' for k, v in cfg_options.items()]
     if not entry['default_seed']:
         options.append(f"randomness.seed={entry['seed']}")
@@ -132,7 +150,16 @@ def train(entry: dict, cfg_options: dict) -> float:
     result = subprocess.run(cmd)
     if result.returncode != 0:
         raise InputError(f'training failed (exit {result.returncode}): {" ".join(cmd)}')
-    return time.time() - start
+    wall = time.time() - start
+    dump(dict(train_wall_s=round(wall, 1), machine=machine_info()['name']),
+         osp.join(entry['work_dir'], WALL_FILE))
+    return wall
+
+
+def recorded_wall(entry: dict) -> Optional[float]:
+    """The wall time a reused run's training took, when this tool trained it."""
+    path = osp.join(entry['work_dir'], WALL_FILE)
+    return load(path)['train_wall_s'] if osp.isfile(path) else None
 
 
 def group_means(metrics: dict, groups: Dict[str, List[str]]) -> dict:
@@ -156,17 +183,37 @@ def evaluate_rows(spec: Config, entry: dict, cfg_options: dict) -> Dict[str, dic
     for row in spec.rows:
         if row['run'] != entry['run']:
             continue
-        lists, rate = lists_of(row)
-        loader = cfg.test_dataloader
+        lists, arg = lists_of(row)
+        loader, auto, chosen = cfg.test_dataloader, None, {}
         if lists == 'corrupt':
-            loader = use_corrupted_ingredients(loader, rate, spec.get('corrupt_seed', 0))
-        metrics = evaluate(model, loader, evaluator, row['branch'])
+            loader = use_corrupted_ingredients(loader, arg, spec.get('corrupt_seed', 0))
+        elif lists == 'auto':
+            chosen = choose_auto_threshold(spec, cfg, model, arg)
+            auto = dict(method=arg, threshold=chosen['threshold'])
+        metrics = evaluate(model, loader, evaluator, row['branch'], auto=auto)
         iou = {k[len('IoU.'):]: v for k, v in metrics.items() if k.startswith('IoU.')}
+        presence = {k.split('/', 1)[1]: v for k, v in metrics.items()
+                    if k.startswith('presence/')}
         out[row['name']] = dict(
-            {m: metrics[m] for m in BASE_METRICS}, IoU=iou,
-            **group_means(metrics, spec.get('class_groups') or {}))
+            {m: metrics[m] for m in BASE_METRICS}, IoU=iou, **presence,
+            **group_means(metrics, spec.get('class_groups') or {}),
+            **({'threshold': chosen['threshold'], 'threshold_candidates': chosen['candidates']}
+               if chosen else {}))
         print(f"  {row['name']}: mIoU {metrics['mIoU']:.2f}", flush=True)
     return out
+
+
+def choose_auto_threshold(spec: Config, cfg: Config, model, method: str) -> dict:
+    """The threshold of an automatic-list row, chosen on the config's held-out
+    training images (``heldout_dataloader``), never on the test split; the
+    spec's ``auto_thresholds`` may replace the candidates."""
+    if 'heldout_dataloader' not in cfg:
+        raise InputError(f'{cfg.filename}: auto lists choose their threshold on '
+                         "held-out training images, and the config has no 'heldout_dataloader'")
+    chosen = choose_auto(model, cfg, method, (spec.get('auto_thresholds') or {}).get(method))
+    print(f"  auto:{method}: threshold {chosen['threshold']} (best micro F1 on "
+          f"{chosen['heldout_images']} held-out images)", flush=True)
+    return chosen
 
 
 def summarise(spec: Config, plan: List[dict], per_seed: Dict[str, Dict[int, dict]]) -> list:
@@ -174,6 +221,7 @@ def summarise(spec: Config, plan: List[dict], per_seed: Dict[str, Dict[int, dict
     for row in spec.rows:
         seeds = per_seed[row['name']]
         metrics = [m for m in list(BASE_METRICS) + list(spec.get('class_groups') or {})
+                   + list(PRESENCE_METRICS) + ['threshold']
                    if all(seeds[s].get(m) is not None for s in seeds)]
         mean, spread = {}, {}
         for metric in metrics:
@@ -209,9 +257,11 @@ def main(argv=None):
         print(f"\n== run {index}/{len(plan)}: {osp.basename(entry['config'])} seed "
               f"{entry['seed']} ({'training' if to_train else 'reusing its checkpoint'}"
               f"{eta}; {(time.time() - start) / 60:.1f} min so far)", flush=True)
-        wall = train(entry, args.cfg_options) if to_train else None
-        if wall is not None:
+        if to_train:
+            wall = train(entry, args.cfg_options)
             trained_walls.append(wall)
+        else:
+            wall = recorded_wall(entry)
         for name, metrics in evaluate_rows(spec, entry, args.cfg_options).items():
             per_seed[name][entry['seed']] = metrics
         runs.setdefault(entry['run'], dict(config=osp.relpath(entry['config']), seeds={}))

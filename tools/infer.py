@@ -16,7 +16,10 @@ recursive). For each image ``<name>.<ext>`` it writes, into ``--out-dir``:
 
 Default: the image-only student. ``--ingredients`` runs the teacher with the
 given comma-separated list (names matched to the model's classes ignoring
-case; ``--ingredients ""`` = the generic prompt "a photo of food"). Everything
+case; ``--ingredients ""`` = the generic prompt "a photo of food"), or, with
+the reserved word ``--ingredients auto``, with a list proposed from each photo
+(``model.test_cfg.auto``); the JSON then records the proposed list, its source
+and each class's score. Everything
 (config, checkpoint, ingredients, every image) is checked before the first
 image is processed; each file is written whole (temporary file + rename). A
 bad input stops the tool with one line ``error: ...`` and exit code 2.
@@ -26,7 +29,7 @@ import os
 import os.path as osp
 import sys
 import warnings
-from typing import List, Optional
+from typing import List, Optional, Union
 
 import mmcv
 import mmengine.fileio as fileio
@@ -34,7 +37,7 @@ from mmengine.config import DictAction
 from mmengine.utils import ProgressBar
 
 import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
-from dccd.apis import init_segmentor, segment_food, select_branch
+from dccd.apis import AUTO, check_input, init_segmentor, segment_food, select_branch
 from dccd.datasets.file_checks import decode_image
 from dccd.engine.hooks import overlay_name
 from dccd.utils import InputError, exit_on_input_error
@@ -57,7 +60,8 @@ def parse_args(argv: Optional[List[str]] = None):
     parser.add_argument(
         '--ingredients', default=None,
         help='comma-separated ingredient names: run the teacher (image + text) '
-        'with them instead of the image-only student')
+        "with them instead of the image-only student; 'auto': with a list "
+        'proposed from each photo')
     parser.add_argument('--steps', type=int, default=None,
                         help="DDIM steps (default: the config's test_cfg.steps)")
     parser.add_argument(
@@ -106,14 +110,22 @@ def check_image(path: str) -> None:
     decode_image(data, path)  # verified whole and decodable
 
 
-def parse_ingredients(text: Optional[str]) -> Optional[List[str]]:
-    """'rice, Egg ,' -> ['rice', 'Egg']; None stays None ('' -> [])."""
-    if text is None:
-        return None
+def parse_ingredients(text: Optional[str]) -> Union[None, str, List[str]]:
+    """'rice, Egg ,' -> ['rice', 'Egg']; None stays None ('' -> []); the
+    reserved word 'auto' stays 'auto'."""
+    if text is None or text.strip() == AUTO:
+        return None if text is None else AUTO
     return [name.strip() for name in text.split(',') if name.strip()]
 
 
-def make_out_dir(path: str) -> None:
+def result_names(image: str) -> List[str]:
+    """The three files ``image`` writes: mask, overlay, JSON."""
+    stem = osp.splitext(osp.basename(image))[0]
+    return [f'{stem}_mask.png', overlay_name(image), f'{stem}.json']
+
+
+def make_out_dir(path: str, images: List[str]) -> None:
+    """Create ``--out-dir``; InputError if it cannot hold every result file."""
     if osp.exists(path) and not osp.isdir(path):
         raise InputError(f'--out-dir {path} exists and is not a folder')
     try:
@@ -122,6 +134,10 @@ def make_out_dir(path: str) -> None:
         raise InputError(f'cannot create --out-dir {path}: {exc.strerror or exc}') from exc
     if not os.access(path, os.W_OK):
         raise InputError(f'--out-dir {path} is not writable')
+    for image in images:
+        for name in result_names(image):
+            if osp.isdir(osp.join(path, name)):
+                raise InputError(f'cannot write {osp.join(path, name)}: a folder has that name')
 
 
 @exit_on_input_error
@@ -143,7 +159,9 @@ def main(argv: Optional[List[str]] = None):
         select_branch(model, ingredients)
     except InputError as exc:
         raise InputError(f'--ingredients: {exc}') from None
-    make_out_dir(args.out_dir)
+    for path in images:
+        check_input(model, path)  # readable, not below the stride; warns if huge
+    make_out_dir(args.out_dir, images)
 
     visualizer = FoodSegLocalVisualizer(name='dccd_infer')
     visualizer.dataset_meta = model.dataset_meta
@@ -151,20 +169,21 @@ def main(argv: Optional[List[str]] = None):
     summary = None
     for path in images:
         result = segment_food(model, path, ingredients=ingredients, steps=args.steps)
-        stem = osp.splitext(osp.basename(path))[0]
-        write_image_atomic(osp.join(args.out_dir, f'{stem}_mask.png'),
-                           result.mask.astype('uint8'))
+        mask_file, overlay_file, json_file = (osp.join(args.out_dir, name)
+                                              for name in result_names(path))
+        write_image_atomic(mask_file, result.mask.astype('uint8'))
         photo = mmcv.imread(path, channel_order='rgb')
         overlay = visualizer.draw_overlay(photo, result.mask)
-        write_image_atomic(osp.join(args.out_dir, overlay_name(path)), mmcv.rgb2bgr(overlay))
+        write_image_atomic(overlay_file, mmcv.rgb2bgr(overlay))
         info = result.to_dict()
         info.update(image=osp.abspath(path), config=args.config,
                     checkpoint=osp.abspath(args.checkpoint))
-        write_json_atomic(osp.join(args.out_dir, f'{stem}.json'), info)
-        summary = (result.branch, result.steps)
+        write_json_atomic(json_file, info)
+        summary = (result.branch, result.steps, result.ingredient_source)
         progress.update()
-    branch, steps = summary
-    print(f'\nsegmented {len(images)} image(s) with the {branch} branch, {steps} DDIM '
+    branch, steps, source = summary
+    lists = f' ({source} lists)' if source.startswith(AUTO) else ''
+    print(f'\nsegmented {len(images)} image(s) with the {branch} branch{lists}, {steps} DDIM '
           f'step(s): results in {args.out_dir}')
 
 

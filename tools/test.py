@@ -2,7 +2,11 @@
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out DIR]
         [--show-dir DIR] [--tta] [--cfg-options KEY=VALUE ...] [--launcher ...]
-        [--ingredients-file FILE.json]
+        [--ingredients-file FILE.json | --ingredients auto]
+
+Besides mIoU / mAcc / aAcc it prints how well the model knows what is on the
+plate (``presence/*``: precision / recall / F1 of the classes its
+segmentation finds, and of the proposed lists with ``--ingredients auto``).
 """
 import argparse
 import os
@@ -12,13 +16,15 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
-from dccd.apis import describe_evaluation, use_ingredients_file
+from dccd.apis import (describe_evaluation, use_auto_ingredients, use_ingredients_file,
+                       with_presence_metric)
 from dccd.engine import setup_cpu_dist, teardown_dist
 from dccd.utils import InputError, default_work_dir, exit_on_input_error, load_config
-from dccd.utils.weights import check_state_dict, read_checkpoint
+from dccd.utils.weights import (check_parts_loaded, check_state_dict, missing_parts,
+                                read_checkpoint)
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Test (and evaluate) a segmentor')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
@@ -38,13 +44,18 @@ def parse_args():
         '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
         help='job launcher')
     parser.add_argument('--tta', action='store_true', help='test time augmentation')
-    parser.add_argument(
+    lists = parser.add_mutually_exclusive_group()
+    lists.add_argument(
         '--ingredients-file', metavar='FILE.json',
         help='evaluate the teacher with these ingredient lists (JSON: image file '
         'name -> list of class names or ids) instead of the GT oracle; every '
         'test image needs an entry')
+    lists.add_argument(
+        '--ingredients', choices=['auto'],
+        help="'auto': evaluate the teacher with lists proposed from each image "
+        "(model.test_cfg.auto: the student's segmentation or the presence head)")
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
 
@@ -61,8 +72,8 @@ def enable_visualization(cfg, args):
 
 
 @exit_on_input_error
-def main():
-    args = parse_args()
+def main(argv=None):
+    args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
     setup_cpu_dist(cfg, args.launcher)  # torchrun without CUDA: gloo
@@ -87,11 +98,27 @@ def main():
     if args.ingredients_file is not None:
         use_ingredients_file(cfg, args.ingredients_file)  # + teacher branch
         lists = args.ingredients_file
+    elif args.ingredients == 'auto':
+        use_auto_ingredients(cfg)
+    cfg.test_evaluator = with_presence_metric(cfg.test_evaluator)
 
     cfg.load_from = None  # loaded below, after the shape check
     runner = Runner.from_cfg(cfg)
     model = getattr(runner.model, 'module', runner.model)
-    check_state_dict(model, ckpt, args.checkpoint)
+    segmentor = getattr(model, 'module', model)  # inside a TTA wrapper
+    check_state_dict(segmentor, ckpt, args.checkpoint)
+    method = None
+    if args.ingredients == 'auto':
+        method = segmentor.test_cfg.auto['method']
+        try:
+            segmentor.check_auto(method)
+        except ValueError as exc:
+            raise InputError(f'--ingredients auto: {exc}') from None
+    if hasattr(segmentor, 'parts_for'):
+        branch = segmentor.test_cfg.branch
+        check_parts_loaded(missing_parts(segmentor, ckpt),
+                           segmentor.parts_for(branch, method), args.checkpoint,
+                           f'the {branch}' + (f' with {method} proposals' if method else ''))
     del ckpt
     runner.load_checkpoint(args.checkpoint)
     print_log(f'evaluating: {describe_evaluation(model, lists)}', logger='current')

@@ -19,7 +19,7 @@ from dccd.engine import NonFiniteLossError, setup_cpu_dist, teardown_dist
 from dccd.utils import InputError, default_work_dir, exit_on_input_error, load_config
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Train a segmentor')
     parser.add_argument('config', help='train config file path')
     parser.add_argument('--work-dir', help='the dir to save logs and models')
@@ -37,7 +37,7 @@ def parse_args():
         help='job launcher')
     # torch.distributed.launch passes --local-rank (torch >= 2.0)
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
 
@@ -49,16 +49,20 @@ def check_checkpoint_paths(cfg, resume: bool) -> None:
     if load_from and '://' not in load_from and not osp.isfile(load_from):
         raise InputError(f'load_from checkpoint not found: {load_from}')
     latest = osp.join(cfg.work_dir, 'last_checkpoint')
-    if resume and not load_from and osp.isfile(latest):
-        with open(latest) as f:
-            target = f.read().strip()
-        if not osp.isfile(target):
-            raise InputError(f"--resume: {latest} names '{target}', which does not exist")
+    if not resume or load_from:
+        return
+    if not osp.isfile(latest):
+        raise InputError(f'--resume: nothing to resume in {cfg.work_dir} (no last_checkpoint '
+                         'there): check --work-dir, or drop --resume to start afresh')
+    with open(latest) as f:
+        target = f.read().strip()
+    if not osp.isfile(target):
+        raise InputError(f"--resume: {latest} names '{target}', which does not exist")
 
 
 @exit_on_input_error
-def main():
-    args = parse_args()
+def main(argv=None):
+    args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
     # work_dir priority: CLI > config > work_dirs/<config name>

@@ -1,11 +1,13 @@
 """Python API: load a checkpoint, segment food photos; test-time ingredient sources."""
-from .inference import (FoodSegResult, build_inference_pipeline, init_segmentor,
-                        match_ingredients, segment_food, select_branch)
-from .ingredient_sources import (describe_evaluation, use_corrupted_ingredients,
-                                 use_ingredients_file, use_teacher_branch)
+from .inference import (AUTO, FoodSegResult, build_inference_pipeline, check_input,
+                        init_segmentor, match_ingredients, segment_food, select_branch)
+from .ingredient_sources import (describe_evaluation, use_auto_ingredients,
+                                 use_corrupted_ingredients, use_ingredients_file,
+                                 use_teacher_branch, with_presence_metric)
 
 __all__ = [
-    'FoodSegResult', 'init_segmentor', 'segment_food', 'match_ingredients',
-    'select_branch', 'build_inference_pipeline', 'use_teacher_branch',
-    'use_ingredients_file', 'use_corrupted_ingredients', 'describe_evaluation'
+    'AUTO', 'FoodSegResult', 'init_segmentor', 'segment_food', 'match_ingredients',
+    'select_branch', 'build_inference_pipeline', 'check_input', 'use_teacher_branch',
+    'use_ingredients_file', 'use_corrupted_ingredients', 'use_auto_ingredients',
+    'with_presence_metric', 'describe_evaluation'
 ]

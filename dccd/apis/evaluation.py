@@ -7,10 +7,11 @@ re-read the checkpoint each time; :func:`evaluate` runs the config's test
 loader and evaluator over a model loaded once (:func:`load_model`), calling
 :meth:`~dccd.models.segmentors.SelfDistillSegmentor.predict_branch` with the
 branch as an argument. The metrics equal ``tools/test.py``'s (a test checks
-it).
+it). :func:`choose_threshold` picks an automatic-list threshold on held-out
+training images, never on the test split.
 """
 import copy
-from typing import Optional
+from typing import List, Optional, Sequence
 
 import torch
 from mmengine.device import get_device
@@ -18,14 +19,21 @@ from mmengine.evaluator import Evaluator
 from mmengine.runner import Runner
 from mmseg.registry import MODELS
 
-from ..utils import drop_pretrained
+from ..evaluation.ingredient_presence_metric import micro_presence_scores
+from ..utils import background_index, drop_pretrained, ingredient_ids
 from ..utils.weights import load_checked_weights, read_checkpoint
+from .ingredient_sources import with_presence_metric
 
-__all__ = ['load_model', 'evaluate', 'CHANGE_KEYS']
+__all__ = ['load_model', 'evaluate', 'choose_threshold', 'choose_auto', 'CHANGE_KEYS',
+           'AUTO_THRESHOLDS']
 
 #: What ``CorruptIngredients`` records about each list.
 CHANGE_KEYS = ('ingredients_dropped', 'ingredients_added')
 METRICS = ('mIoU', 'mAcc', 'aAcc')
+#: Candidate thresholds of automatic lists: a class's share of the predicted
+#: food area ('area'), or the presence head's probability ('presence').
+AUTO_THRESHOLDS = dict(area=(0.0, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2),
+                       presence=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7))
 
 
 def load_model(cfg, checkpoint: str, device: Optional[str] = None) -> torch.nn.Module:
@@ -43,7 +51,7 @@ def load_model(cfg, checkpoint: str, device: Optional[str] = None) -> torch.nn.M
 
 
 def evaluate(model: torch.nn.Module, loader_cfg: dict, evaluator_cfg: dict,
-             branch: str) -> dict:
+             branch: str, auto: Optional[dict] = None) -> dict:
     """Metrics of ``branch`` on the loader's images.
 
     Args:
@@ -53,20 +61,29 @@ def evaluate(model: torch.nn.Module, loader_cfg: dict, evaluator_cfg: dict,
         evaluator_cfg: e.g. ``cfg.test_evaluator``; with
             ``PerClassIoUMetric`` the result holds ``IoU.<class>`` too.
         branch: 'student' or 'teacher'.
+        auto (dict, optional): for the teacher, lists proposed from each
+            image (``method``, ``threshold``; see
+            :meth:`~dccd.models.segmentors.SelfDistillSegmentor.predict_auto`)
+            instead of the loader's.
 
     Returns:
         dict: mIoU, mAcc, aAcc (4 decimals, as ``tools/test.py`` prints),
-        the per-class ``IoU.<name>`` keys the metric returns, the number of
-        images, and the ingredients that were true, dropped and added.
+        the per-class ``IoU.<name>`` keys the metric returns, the
+        ingredient-presence scores (``presence/seg_*``, ``presence/auto_*``),
+        the number of images, and the ingredients that were true, dropped
+        and added.
     """
     loader = Runner.build_dataloader(copy.deepcopy(loader_cfg))
-    evaluator = Evaluator(copy.deepcopy(evaluator_cfg))
+    evaluator = Evaluator(with_presence_metric(copy.deepcopy(evaluator_cfg)))
     evaluator.dataset_meta = loader.dataset.metainfo
     true = dropped = added = 0
     with torch.no_grad():
         for data in loader:
             data = model.data_preprocessor(data, False)
-            outputs = model.predict_branch(data['inputs'], data['data_samples'], branch)
+            if auto is not None:
+                outputs = model.predict_auto(data['inputs'], data['data_samples'], auto)
+            else:
+                outputs = model.predict_branch(data['inputs'], data['data_samples'], branch)
             evaluator.process(data_samples=outputs, data_batch=data)
             for sample in outputs:
                 meta = sample.metainfo
@@ -74,9 +91,80 @@ def evaluate(model: torch.nn.Module, loader_cfg: dict, evaluator_cfg: dict,
                 true += len(meta.get('ingredients', [])) - extra + lost
                 dropped += lost
                 added += extra
-    metrics = {k.split('/')[-1]: v for k, v in evaluator.evaluate(len(loader.dataset)).items()}
+    evaluated = evaluator.evaluate(len(loader.dataset))
+    metrics = {k.split('/')[-1]: v for k, v in evaluated.items()}
     result = {name: round(float(metrics[name]), 4) if name in metrics else None
               for name in METRICS}
     result.update({k: v for k, v in metrics.items() if k.startswith('IoU.')})
+    result.update({k: v for k, v in evaluated.items() if k.startswith('presence/')})
     result.update(images=len(loader.dataset), true=true, dropped=dropped, added=added)
     return result
+
+
+def choose_threshold(model: torch.nn.Module, loader_cfg: dict, method: str,
+                     thresholds: Sequence[float], share: str = 'food') -> dict:
+    """The proposal threshold with the best micro F1 on held-out images.
+
+    Each image's proposal scores are computed once (the student's area
+    shares, or the presence head's probabilities); each threshold then
+    proposes the classes scoring at least it, scored against the classes of
+    the image's GT mask (:mod:`dccd.evaluation.ingredient_presence_metric`).
+
+    Args:
+        model: from :func:`load_model`.
+        loader_cfg: a held-out loader (``cfg.heldout_dataloader``), never
+            the test split.
+        method: 'area' or 'presence'.
+        thresholds: the candidates; ties go to the first.
+        share: for 'area', 'food' or 'image'.
+
+    Returns:
+        dict: ``threshold`` (the chosen one) and ``candidates``: per
+        threshold the micro precision, recall and F1 (percent).
+    """
+    model.check_auto(method)
+    loader = Runner.build_dataloader(copy.deepcopy(loader_cfg))
+    background = background_index(model.class_names)
+    scores: List[dict] = []
+    truths: List[List[int]] = []
+    with torch.no_grad():
+        for data in loader:
+            data = model.data_preprocessor(data, False)
+            metas = [sample.metainfo for sample in data['data_samples']]
+            feature = model.extract_feat(data['inputs'])[0]
+            scores += model.propose_ingredients(feature, metas, method, 1.0, share)[1]
+            truths += [ingredient_ids(sample.gt_sem_seg.data.cpu().numpy(), 255, background)
+                       for sample in data['data_samples']]
+    candidates = []
+    for threshold in thresholds:
+        proposed = [[c for c, s in image.items() if s >= threshold] for image in scores]
+        precision, recall, f1 = micro_presence_scores(list(zip(proposed, truths)))
+        candidates.append(dict(threshold=threshold, micro_precision=round(100 * precision, 2),
+                               micro_recall=round(100 * recall, 2),
+                               micro_f1=round(100 * f1, 2)))
+    best = max(candidates, key=lambda c: c['micro_f1'])
+    return dict(method=method, threshold=best['threshold'], images=len(scores),
+                candidates=candidates)
+
+
+def choose_auto(model: torch.nn.Module, cfg, method: Optional[str] = None,
+                thresholds: Optional[Sequence[float]] = None) -> dict:
+    """The automatic-list setting to evaluate ``model`` with: ``method``
+    (default ``test_cfg.auto``'s) at the threshold :func:`choose_threshold`
+    picks on the config's ``heldout_dataloader`` among ``thresholds``
+    (default :data:`AUTO_THRESHOLDS`); without a held-out loader, the
+    config's own threshold (``chosen_on`` says which).
+
+    Returns:
+        dict: ``method``, ``threshold``, ``chosen_on`` ('held-out' or
+        'config') and, when chosen, ``heldout_images`` and ``candidates``.
+    """
+    method = method or model.test_cfg.auto['method']
+    if 'heldout_dataloader' not in cfg:
+        model.check_auto(method)
+        return dict(method=method, threshold=model.test_cfg.auto['threshold'],
+                    chosen_on='config')
+    chosen = choose_threshold(model, cfg.heldout_dataloader, method,
+                              thresholds or AUTO_THRESHOLDS[method])
+    return dict(method=method, threshold=chosen['threshold'], chosen_on='held-out',
+                heldout_images=chosen['images'], candidates=chosen['candidates'])

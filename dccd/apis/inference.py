@@ -28,6 +28,12 @@ Which branch runs:
   closest class names. An empty list runs the teacher with the text
   encoder's generic prompt for an image without ingredients, "a photo of
   food". A model without a text encoder (DDP) cannot run the teacher.
+- ``ingredients='auto'``: the **teacher** with a list proposed from the photo
+  itself (two passes: the student's own segmentation, or the presence head,
+  as the config's ``test_cfg.auto`` says; see
+  :meth:`~dccd.models.segmentors.SelfDistillSegmentor.predict_auto`). The
+  result records the proposed list, its source and each class's score.
+  Any other plain string is a TypeError: give a list of names.
 
 DDIM sampling is seeded per image (``test_cfg.seed`` and the file name), so
 the same photo gives the same mask on every call. The branch, the ingredient
@@ -37,28 +43,43 @@ arguments; the model is never changed by a call.
 """
 import copy
 import dataclasses
+import logging
 import os.path as osp
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
+from PIL import Image
 from mmengine.config import Config
 from mmengine.dataset import Compose
+from mmengine.logging import print_log
 from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS, MODELS
 from mmseg.structures import SegDataSample
 
 from ..models.segmentors import SelfDistillSegmentor
 from ..utils import (IngredientShare, InputError, background_index, drop_pretrained,
-                     get_palette, ingredient_names, ingredient_shares, load_config)
+                     get_palette, ingredient_names, ingredient_shares, load_config,
+                     one_line_error)
 from ..utils import match_ingredients as match_ingredient_ids
-from ..utils.weights import load_checked_weights, read_checkpoint
+from ..utils.weights import check_parts_loaded, load_checked_weights, read_checkpoint
 
 __all__ = [
     'FoodSegResult', 'init_segmentor', 'segment_food', 'match_ingredients',
-    'select_branch', 'build_inference_pipeline'
+    'select_branch', 'build_inference_pipeline', 'check_input', 'AUTO'
 ]
+
+#: The reserved word that asks for lists proposed from the image.
+AUTO = 'auto'
+
+#: The smallest network input side: the backbone's coarsest stride (32 for
+#: ConvNeXt and EfficientNet); a smaller input breaks its last stage.
+MIN_INPUT_SIDE = 32
+#: Above this many input pixels (or DDIM steps), one warning line says the
+#: call will be slow: the test pipeline does not shrink the photo.
+LARGE_INPUT_PIXELS = 2048 * 2048
+MANY_STEPS = 100
 
 #: Pipeline steps that need a ground-truth mask; inference drops them.
 ANNOTATION_TRANSFORMS = ('LoadAnnotations', 'ExtractIngredients', 'SegMapFromRedChannel')
@@ -81,6 +102,10 @@ class FoodSegResult:
         steps: DDIM steps used.
         ingredients: the teacher's ingredient list as class names, in
             class-id order ([] = generic prompt); None for the student.
+        ingredient_source: where that list came from: 'none' (student),
+            'user' or 'auto:<method>'.
+        proposal_scores: for 'auto', each food class's score (share of the
+            food or presence probability) by name; else None.
         image_path: the photo's path (None for an array).
         logits: (num_classes, H, W) float32 logits at the photo's size, when
             asked for (``return_logits=True``); else None.
@@ -92,6 +117,8 @@ class FoodSegResult:
     branch: str
     steps: int
     ingredients: Optional[List[str]]
+    ingredient_source: str = 'none'
+    proposal_scores: Optional[Dict[str, float]] = None
     image_path: Optional[str] = None
     logits: Optional[np.ndarray] = None
 
@@ -101,7 +128,8 @@ class FoodSegResult:
         return dict(
             image=self.image_path, height=int(height), width=int(width),
             branch=self.branch, steps=int(self.steps),
-            ingredients_given=self.ingredients,
+            ingredients_given=self.ingredients, ingredient_source=self.ingredient_source,
+            proposal_scores=self.proposal_scores,
             background_percent_of_image=round(self.background_percent, digits),
             shares=[dict(class_id=s.class_id, name=s.name, pixels=s.pixels,
                          percent_of_image=round(s.percent_of_image, digits),
@@ -216,7 +244,7 @@ def match_ingredients(model: torch.nn.Module, names: Sequence[Union[str, int]]) 
     """
     if isinstance(names, str):
         raise TypeError('ingredients must be a list of names, e.g. ["rice", "egg"], '
-                        'not one string')
+                        f"'{AUTO}' for a list proposed from the image, not another string")
     if getattr(model, 'text_encoder', None) is None:
         raise InputError('ingredients need a model with a text encoder (a DCC/DCCD '
                          'config); this model is image only (DDP): leave them out')
@@ -256,29 +284,54 @@ def build_inference_pipeline(cfg: Config, from_array: bool = False) -> Compose:
 def _check_steps(steps) -> int:
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
         raise InputError(f'steps must be a whole number >= 1, got {steps!r}')
+    if steps > MANY_STEPS:
+        print_log(f'{steps} DDIM steps: each runs the whole decoder (DDP uses 3; more than '
+                  f'{MANY_STEPS} rarely changes the mask and costs {steps}x the time)',
+                  logger='current', level=logging.WARNING)
     return int(steps)
 
 
 def select_branch(model: torch.nn.Module, ingredients: Optional[Sequence[str]]
-                  ) -> Tuple[str, Optional[List[int]]]:
+                  ) -> Tuple[str, Union[None, str, List[int]]]:
     """The branch :func:`segment_food` runs for ``ingredients``, and their ids.
 
     Returns:
-        tuple: ('student', None) for ``ingredients=None``, else ('teacher',
-        class ids from :func:`match_ingredients`).
+        tuple: ('student', None) for ``ingredients=None``, ('teacher',
+        'auto') for ``'auto'``, else ('teacher', class ids from
+        :func:`match_ingredients`).
 
     Raises:
-        InputError: as :func:`match_ingredients`; or no ingredients for a DCC
-            model, whose image-only branch was never trained.
+        InputError: as :func:`match_ingredients`; no ingredients for a DCC
+            model, whose image-only branch was never trained; 'auto' for a
+            model that cannot propose lists.
     """
+    if isinstance(ingredients, str) and ingredients == AUTO:
+        try:
+            model.check_auto(model.test_cfg.auto['method'])
+        except (AttributeError, ValueError) as exc:
+            reason = str(exc) if isinstance(exc, ValueError) else 'not a DCCD segmentor'
+            raise InputError(f"ingredients 'auto': {reason}") from None
+        _check_weights_for(model, 'teacher', model.test_cfg.auto['method'])
+        return 'teacher', AUTO
     if ingredients is not None:
-        return 'teacher', match_ingredients(model, ingredients)
+        ids = match_ingredients(model, ingredients)
+        _check_weights_for(model, 'teacher')
+        return 'teacher', ids
     if getattr(model, 'kind', None) == 'dcc':
         raise InputError(
             'this DCC model was trained as the teacher only (no image-only branch): '
             'give ingredients (e.g. --ingredients "rice, egg"; an empty list uses '
             "the prompt 'a photo of food')")
+    _check_weights_for(model, 'student')
     return 'student', None
+
+
+def _check_weights_for(model: torch.nn.Module, branch: str, method: Optional[str] = None):
+    """InputError when the loaded checkpoint lacks weights ``branch`` runs."""
+    if isinstance(model, SelfDistillSegmentor) and getattr(model, 'missing_weights', ()):
+        what = f'the {branch}' + (f' with {method} proposals' if method else '')
+        check_parts_loaded(model.missing_weights, model.parts_for(branch, method),
+                           model.weights_file, what)
 
 
 def _pack(model: torch.nn.Module, image: Union[str, Path, np.ndarray]) -> Dict[str, list]:
@@ -290,20 +343,61 @@ def _pack(model: torch.nn.Module, image: Union[str, Path, np.ndarray]) -> Dict[s
                              f'{image.dtype} {image.shape}')
         if image.ndim == 2:
             image = np.repeat(image[:, :, None], 3, axis=2)
+        _check_image_size(image.shape[:2], 'image array')
         data = build_inference_pipeline(model.cfg, from_array=True)(dict(img=image))
     elif isinstance(image, (str, Path)):
         path = str(image)
         if not osp.isfile(path):
             raise InputError(f'image not found: {path}')
+        _check_image_size(_image_size(path), path)
         data = build_inference_pipeline(model.cfg)(dict(img_path=path))
     else:
         raise TypeError(f'image must be a path or an ndarray, got {type(image).__name__}')
+    _check_input_size(data['inputs'].shape[-2:], image)
     return dict(inputs=[data['inputs']], data_samples=[data['data_samples']])
+
+
+def _image_size(path: str) -> Tuple[int, int]:
+    """(height, width) from the file's header (Pillow reads no pixels)."""
+    try:
+        with Image.open(path) as img:
+            width, height = img.size
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise InputError(f'cannot read image {path}: {one_line_error(exc)}') from None
+    return height, width
+
+
+def _check_image_size(size, name: str, what: str = 'the image') -> None:
+    """InputError for a side below the backbone's stride: such a photo
+    breaks the network (or a resize only blows up a few pixels)."""
+    height, width = (int(v) for v in size)
+    if min(height, width) < MIN_INPUT_SIDE:
+        raise InputError(f'{name}: too small: {what} is {width}x{height} px, at least '
+                         f'{MIN_INPUT_SIDE} px a side is needed (the backbone downsamples 32x)')
+
+
+def _check_input_size(size, image) -> None:
+    """The network input's size: not below the stride; one warning line when
+    so large that a CPU takes minutes."""
+    name = str(image) if isinstance(image, (str, Path)) else 'image array'
+    _check_image_size(size, name, 'the network input')
+    height, width = (int(v) for v in size)
+    if height * width > LARGE_INPUT_PIXELS:
+        print_log(f'{name} enters the network at {width}x{height} px (the config\'s test '
+                  'pipeline does not shrink it): expect a slow, memory-hungry run; '
+                  'add a Resize to the test pipeline', logger='current', level=logging.WARNING)
+
+
+def check_input(model: torch.nn.Module, image: Union[str, Path, np.ndarray]) -> None:
+    """Run the inference pipeline on ``image`` without the network: every
+    check :func:`segment_food` makes of the image (readable, a photo, not
+    below the backbone's stride), so a tool can check all inputs first."""
+    _pack(model, image)
 
 
 def segment_food(model: torch.nn.Module,
                  image: Union[str, Path, np.ndarray],
-                 ingredients: Optional[Sequence[str]] = None,
+                 ingredients: Union[None, str, Sequence[Union[str, int]]] = None,
                  steps: Optional[int] = None,
                  return_logits: bool = False) -> FoodSegResult:
     """Segment the food in one photo.
@@ -313,8 +407,9 @@ def segment_food(model: torch.nn.Module,
         image: an image file, or an (H, W, 3) uint8 BGR array (as
             ``cv2.imread`` returns; mmseg's convention).
         ingredients: None for the image-only student; a list of class names
-            for the teacher (see the module docstring; [] = the generic
-            "a photo of food" prompt).
+            (or ids) for the teacher ([] = the generic "a photo of food"
+            prompt); 'auto' for the teacher with a list proposed from the
+            photo (see the module docstring).
         steps: DDIM steps; None = the config's ``test_cfg.steps``.
         return_logits: also return the (num_classes, H, W) logits.
 
@@ -331,22 +426,27 @@ def segment_food(model: torch.nn.Module,
     steps = _check_steps(steps if steps is not None else test_cfg.get('steps', 3))
     branch, ids = select_branch(model, ingredients)
     data = model.data_preprocessor(_pack(model, image), False)
+    source = 'none' if ids is None else 'user'
     with torch.no_grad():
-        if isinstance(model, SelfDistillSegmentor):
-            sample: SegDataSample = model.predict_branch(
-                data['inputs'], data['data_samples'], branch,
-                None if ids is None else [ids], steps)[0]
+        if ids == AUTO:
+            sample: SegDataSample = model.predict_auto(data['inputs'], data['data_samples'],
+                                                       steps=steps)[0]
+            ids, source = sample.proposed_ingredients, sample.ingredient_source
+        elif isinstance(model, SelfDistillSegmentor):
+            sample = model.predict_branch(data['inputs'], data['data_samples'], branch,
+                                          None if ids is None else [ids], steps)[0]
         else:  # a plain mmseg segmentor: its own test_cfg
             sample = model.predict(data['inputs'], data['data_samples'])[0]
     mask = sample.pred_sem_seg.data[0].cpu().numpy().astype(np.int64)
     classes = list(model.dataset_meta['classes'])
     shares, background_percent = ingredient_shares(mask, classes, background_index(classes))
-    logits = None
-    if return_logits:
-        logits = sample.seg_logits.data.float().cpu().numpy()
+    scores = sample.metainfo.get('proposal_scores')
     return FoodSegResult(
         mask=mask, classes=classes, shares=shares, background_percent=background_percent,
         branch=branch, steps=steps,
         ingredients=None if ids is None else ingredient_names(ids, model.class_names),
+        ingredient_source=source,
+        proposal_scores=None if scores is None else {
+            model.class_names[int(c)]: v for c, v in scores.items()},
         image_path=str(image) if isinstance(image, (str, Path)) else None,
-        logits=logits)
+        logits=sample.seg_logits.data.float().cpu().numpy() if return_logits else None)

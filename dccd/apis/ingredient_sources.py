@@ -20,7 +20,7 @@ from ..utils import InputError
 __all__ = [
     'find_extract_ingredients', 'insert_after_extract_ingredients', 'segmentor_cfg',
     'use_teacher_branch', 'use_ingredients_file', 'use_corrupted_ingredients',
-    'describe_evaluation'
+    'use_auto_ingredients', 'with_presence_metric', 'describe_evaluation'
 ]
 
 EXTRACT = 'ExtractIngredients'
@@ -150,6 +150,23 @@ def use_corrupted_ingredients(loader_cfg: dict, rate: float, seed: int) -> dict:
     return loader
 
 
+def use_auto_ingredients(cfg, option: str = '--ingredients auto') -> dict:
+    """Build the model to test its teacher with lists proposed from each image
+    (``test_cfg.lists='auto'``, proposed as ``test_cfg.auto`` says)."""
+    model = use_teacher_branch(cfg, option)
+    model['test_cfg']['lists'] = 'auto'
+    return model
+
+
+def with_presence_metric(evaluator_cfg) -> list:
+    """The evaluator config as a list, with
+    :class:`~dccd.evaluation.IngredientPresenceMetric` added (once)."""
+    metrics = list(evaluator_cfg) if isinstance(evaluator_cfg, (list, tuple)) else [evaluator_cfg]
+    if not any(m.get('type') == 'IngredientPresenceMetric' for m in metrics):
+        metrics.append(dict(type='IngredientPresenceMetric'))
+    return metrics
+
+
 def describe_evaluation(model, lists: str = 'gt') -> str:
     """What a built model evaluates, said plainly: the branch it runs and,
     for the teacher, where its lists come from ("oracle" exactly when they
@@ -166,6 +183,10 @@ def describe_evaluation(model, lists: str = 'gt') -> str:
         return 'the image-only model (no text branch)'
     if branch == 'student':
         return 'the student (image only)'
+    if lists == 'gt' and model.test_cfg.get('lists') == 'auto':
+        auto = ', '.join(f'{k} {v}' for k, v in model.test_cfg.auto.items())
+        return ('the teacher (image + ingredient text) with lists proposed from each '
+                f'image ({auto}): not oracle')
     if lists == 'gt':
         return ("the teacher (image + ingredient text) with each image's GT "
                 'ingredient list: an ORACLE result')

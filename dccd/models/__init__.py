@@ -1,2 +1,2 @@
-from . import (backbones, decode_heads, layers, losses, necks,  # noqa: F401
+from . import (backbones, decode_heads, heads, layers, losses, necks,  # noqa: F401
                segmentors, text_encoders)

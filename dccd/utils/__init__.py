@@ -5,7 +5,8 @@ from .cli import default_work_dir, drop_pretrained, exit_on_input_error, load_co
 from .errors import InputError, closest, did_you_mean, one_line_error
 from .image_key import image_crc, image_key
 from .ingredients import (IngredientShare, ingredient_ids, ingredient_names,
-                          ingredient_shares, match_ingredients, present_ids)
+                          ingredient_shares, match_ingredients, present_ids,
+                          propose_by_area)
 
 __all__ = [
     'InputError', 'one_line_error', 'closest', 'did_you_mean', 'load_config',
@@ -13,5 +14,5 @@ __all__ = [
     'FOODSEG103_CLASSES', 'UECFOODPIX_CLASSES', 'TOY_FOOD_CLASSES', 'get_classes',
     'get_palette', 'background_index', 'normalise_name', 'name_lookup',
     'image_key', 'image_crc', 'present_ids', 'ingredient_ids', 'ingredient_names',
-    'match_ingredients', 'IngredientShare', 'ingredient_shares'
+    'match_ingredients', 'IngredientShare', 'ingredient_shares', 'propose_by_area'
 ]

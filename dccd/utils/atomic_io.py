@@ -15,6 +15,8 @@ import tempfile
 import cv2
 import numpy as np
 
+from .errors import InputError
+
 __all__ = ['write_bytes_atomic', 'save_torch_atomic', 'write_image_atomic',
            'write_json_atomic', 'write_figure_atomic']
 
@@ -31,6 +33,8 @@ def _write_atomic(path: str, write) -> None:
     The file gets the mode a plain ``open(path, 'w')`` would give (0666 less
     the umask), not the private 0600 of the temporary file.
     """
+    if osp.isdir(path):
+        raise InputError(f'cannot write {path}: a folder has that name')
     folder = osp.dirname(osp.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f'.{osp.basename(path)}.', suffix='.tmp', dir=folder)

@@ -5,19 +5,20 @@ as mmsegmentation's); this module adds the checks that turn a user's mistake
 into one clear line instead of a traceback.
 """
 import functools
+import os
 import os.path as osp
 import sys
 from typing import Callable, Optional
 
 from mmengine.config import Config
 
-from .errors import InputError, did_you_mean, one_line_error
+from .errors import InputError, closest, did_you_mean, one_line_error
 
 __all__ = ['load_config', 'default_work_dir', 'exit_on_input_error', 'drop_pretrained']
 
 
-def _check_key(cfg: Config, key: str, cfg_path: str) -> None:
-    """Raise InputError unless the dotted ``key`` already exists in ``cfg``."""
+def _check_key(cfg: Config, key: str, cfg_path: str):
+    """The value at the dotted ``key`` of ``cfg``; InputError unless it exists."""
     node, walked = cfg, []
     for part in key.split('.'):
         if isinstance(node, (list, tuple)) and part.isdigit() and int(part) < len(node):
@@ -31,6 +32,44 @@ def _check_key(cfg: Config, key: str, cfg_path: str) -> None:
                 f"--cfg-options: '{key}' is not a key of {cfg_path}: "
                 f"no '{part}' under {where}{did_you_mean(part, options)}")
         walked.append(part)
+    return node
+
+
+#: What a ``--cfg-options`` value must be where the config holds a flag or
+#: a number (anything else may change kind: None -> a dict, a path -> None).
+_KIND_WORDS = dict(bool='true or false', int='a whole number', float='a number')
+
+
+def _kind(value) -> Optional[str]:
+    for kind in (bool, int, float):  # bool first: True is an int too
+        if isinstance(value, kind):
+            return kind.__name__
+    return None
+
+
+def _check_type(key: str, old, new) -> None:
+    """InputError when ``new`` (from --cfg-options) is not the kind of ``old``."""
+    old_kind, new_kind = _kind(old), _kind(new)
+    if old_kind is None or new_kind == old_kind or (old_kind, new_kind) == ('float', 'int'):
+        return
+    raise InputError(f'--cfg-options {key}={new!r}: must be {_KIND_WORDS[old_kind]}, like '
+                     f"the config's {old!r}")
+
+
+def _check_model(cfg: Config, where: str) -> None:
+    """The model class's own checks of its settings (``check_config``), as
+    one line, before anything is built or written."""
+    from mmseg.registry import MODELS
+    model = cfg.get('model')
+    if not isinstance(model, dict) or not isinstance(model.get('type'), str):
+        return
+    model_cls = MODELS.get(model['type'])
+    check = getattr(model_cls, 'check_config', None)
+    if check is not None:
+        try:
+            check(model)
+        except ValueError as exc:
+            raise InputError(f'{where}: {exc}') from None
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
@@ -40,16 +79,31 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     fails here instead of being silently added as a new, unused setting.
     """
     if not osp.isfile(path):
-        raise InputError(f'config file not found: {path}')
+        raise InputError(f'config file not found: {path}{_nearest_config(path)}')
     try:
         cfg = Config.fromfile(path)
     except Exception as exc:  # a syntax error, a missing _base_ file, ...
         raise InputError(f'cannot load config {path}: {one_line_error(exc)}') from exc
-    for key in cfg_options or {}:
-        _check_key(cfg, key, path)
+    for key, value in (cfg_options or {}).items():
+        _check_type(key, _check_key(cfg, key, path), value)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
+    model_options = [k for k in cfg_options or {} if k.startswith('model.')]
+    _check_model(cfg, f'--cfg-options {model_options[0]}' if model_options else path)
     return cfg
+
+
+def _nearest_config(path: str) -> str:
+    """' (did you mean X?)' for the config file nearest to a mistyped path:
+    among the .py files of its folder, else of ``configs/``."""
+    folder = osp.dirname(path) or '.'
+    if not osp.isdir(folder):
+        folder = 'configs'
+    candidates = []
+    for root, _, files in os.walk(folder):
+        candidates += [osp.join(root, f) for f in files if f.endswith('.py')]
+    match = closest(osp.normpath(path), candidates, cutoff=0.75)
+    return f' (did you mean {match[0]}?)' if match else ''
 
 
 def drop_pretrained(model_cfg) -> None:

@@ -18,7 +18,7 @@ from .errors import InputError, closest
 
 __all__ = [
     'present_ids', 'ingredient_ids', 'ingredient_names', 'match_ingredients',
-    'IngredientShare', 'ingredient_shares'
+    'IngredientShare', 'ingredient_shares', 'propose_by_area'
 ]
 
 
@@ -114,6 +114,10 @@ def match_ingredients(items: Iterable, classes: Sequence[str], where: str = '') 
             key = normalise_name(item)
             if not key:
                 continue
+            if key == 'auto' and key not in lookup:
+                problems.append("'auto' is a reserved word, not an ingredient: give it "
+                                'alone for a list proposed from the image')
+                continue
             if key not in lookup:
                 problems.append(f"unknown ingredient '{item.strip()}' "
                                 f'({_suggest(key, classes, background)})')
@@ -191,3 +195,30 @@ def ingredient_shares(mask: np.ndarray, classes: Sequence[str],
     ]
     shares.sort(key=lambda s: (-s.pixels, s.class_id))
     return shares, 100.0 * background_pixels / total
+
+
+def propose_by_area(mask: np.ndarray, num_classes: int, threshold: float,
+                    background: Optional[int] = 0, share: str = 'food'
+                    ) -> Tuple[List[int], dict]:
+    """The classes whose area in a (predicted) mask passes ``threshold``.
+
+    Args:
+        mask: (H, W) class ids.
+        num_classes: number of classes.
+        threshold: minimum share, in [0, 1].
+        background: the background id (never proposed); None if every class
+            is a food.
+        share: 'food' (of the non-background pixels) or 'image' (of all).
+
+    Returns:
+        tuple: the sorted proposed ids, and ``{class id: share}`` of every
+        food class present in the mask.
+    """
+    if share not in ('food', 'image'):
+        raise ValueError(f"share must be 'food' or 'image', got {share!r}")
+    counts = np.bincount(np.asarray(mask).ravel().astype(np.int64), minlength=num_classes)
+    total = counts.sum() - (counts[background] if share == 'food' and background is not None
+                            else 0)
+    scores = {int(c): round(float(counts[c]) / total, 4) for c in np.flatnonzero(counts)
+              if c != background and total > 0}
+    return sorted(c for c, s in scores.items() if s >= threshold), scores

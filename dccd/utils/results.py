@@ -158,6 +158,8 @@ def _experiment_table(result: dict, view: Optional[str]) -> str:
         return _experiment_runs(result)
     if view == 'comparisons':
         return _experiment_comparisons(result)
+    if view == 'ingredients':
+        return _experiment_ingredients(result)
     labels = result['metric_labels']
     header = ['model'] + [labels[m] for m in result['metrics']]
     rows = []
@@ -180,6 +182,27 @@ def _experiment_runs(result: dict) -> str:
             rows.append([f"`{osp.basename(run['config'])}`", seed, f"{info['iters']:,}",
                          '-' if wall is None else _duration(wall)])
     return _table(['config', 'seed', 'iterations', 'train + test wall time'], rows)
+
+
+def _scores(mean: dict, kind: str) -> List[str]:
+    """Precision / recall / F1 cells of a row's ``kind`` ingredient list."""
+    return [_number(mean.get(f'{kind}_{score}')) for score in ('precision', 'recall', 'f1')]
+
+
+def _experiment_ingredients(result: dict) -> str:
+    """Per row: where the teacher's list came from (the threshold chosen on
+    held-out training images), the proposed list's scores, and those of the
+    classes the row's segmentation predicts."""
+    rows = []
+    for row in result['rows']:
+        lists = row.get('lists')
+        source = {None: 'none (image only)', 'gt': 'GT mask (oracle)'}.get(lists, lists)
+        threshold = row['mean'].get('threshold')
+        rows.append([row['label'], source, _number(threshold)]
+                    + _scores(row['mean'], 'auto') + _scores(row['mean'], 'seg'))
+    header = ['model', "teacher's list", 'threshold', 'list P', 'list R', 'list F1',
+              'segmented P', 'segmented R', 'segmented F1']
+    return _table(header, rows)
 
 
 def _duration(seconds: float) -> str:
@@ -220,6 +243,17 @@ def _robustness(result: dict, view: Optional[str]) -> str:
         rows.append([label, _percent(row['dropped'], row['true']),
                      _percent(row['added'], row['true']), _number(row['mIoU']),
                      _number(row['mAcc']), _number(row['aAcc']), delta])
+    auto = result.get('auto')
+    if auto is not None:
+        # micro scores of the proposed lists: dropped = 1 - R, added = R/P - R
+        recall = auto['presence/auto_micro_recall'] / 100
+        precision = auto['presence/auto_micro_precision'] / 100
+        added = recall / precision - recall if precision else 0.0
+        delta = '-' if student is None else f'{auto["mIoU"] - student["mIoU"]:+.2f}'
+        rows.append([f"teacher, auto lists ({auto['method']}, threshold {auto['threshold']:g}, "
+                     f"chosen on {auto['chosen_on']})", f'{100 * (1 - recall):.1f} %',
+                     f'{100 * added:.1f} %', _number(auto['mIoU']), _number(auto['mAcc']),
+                     _number(auto['aAcc']), delta])
     if student is not None:
         rows.append(['student (image only)', '-', '-', _number(student['mIoU']),
                      _number(student['mAcc']), _number(student['aAcc']), '0.00'])

@@ -4,10 +4,11 @@ Written for DCCD (Apache-2.0) on mmsegmentation's ``SegLocalVisualizer``
 (``mmseg/visualization/local_visualizer.py``, Apache-2.0). mmseg writes each
 class name at the centre of its region, which becomes unreadable with many
 small food regions; :class:`FoodSegLocalVisualizer` instead colours the food
-(the background stays as photographed) and draws a legend box in the top-left
-corner: one colour swatch and "name  share %" per ingredient, largest first,
-where the share is the percent of the food area
-(:func:`~dccd.utils.ingredient_shares`). The overlay keeps the photo's
+(the background stays as photographed) and draws a legend box in the corner
+that hides the least food: one colour swatch and "name  share %" per
+ingredient, largest first, where the share is the percent of the food area
+(:func:`~dccd.utils.ingredient_shares`); ingredients under 0.05 % are counted
+in one "+k under 0.1%" row. The overlay keeps the photo's
 size, so it lines up pixel for pixel with the photo and the mask.
 
 ``tools/infer.py``, :mod:`dccd.apis` and ``tools/test.py --show-dir`` (through
@@ -31,6 +32,14 @@ _FONT = cv2.FONT_HERSHEY_SIMPLEX
 _FONT_HEIGHT = 22  # pixel height of FONT_HERSHEY_SIMPLEX capitals at scale 1
 _BOX_COLOUR = (20, 20, 20)
 _TEXT_COLOUR = (255, 255, 255)
+
+
+def _emptiest_corner(food: np.ndarray, box_h: int, box_w: int) -> tuple:
+    """(top, left) of the ``box_h`` x ``box_w`` corner of the image that
+    covers the fewest ``food`` pixels; top left first on a tie."""
+    h, w = food.shape
+    corners = [(0, 0), (0, w - box_w), (h - box_h, 0), (h - box_h, w - box_w)]
+    return min(corners, key=lambda c: int(food[c[0]:c[0] + box_h, c[1]:c[1] + box_w].sum()))
 
 
 @VISUALIZERS.register_module()
@@ -103,13 +112,18 @@ class FoodSegLocalVisualizer(SegLocalVisualizer):
         out[food] = np.clip(np.round(blended), 0, 255).astype(np.uint8)
         if self.legend:
             shares, _ = ingredient_shares(mask, classes, background)
+            shown = [s for s in shares if s.percent_of_food >= 0.05]  # not "0.0%"
             entries = [(f'{s.name} {s.percent_of_food:.1f}%', palette[s.class_id])
-                       for s in shares]
-            self._draw_legend(out, entries or [('no food found', None)])
+                       for s in shown]
+            if len(shown) < len(shares):
+                entries.append((f'+{len(shares) - len(shown)} under 0.1%', None))
+            self._draw_legend(out, entries or [('no food found', None)], food)
         return out
 
-    def _draw_legend(self, canvas: np.ndarray, entries: list) -> None:
-        """Draw ``(text, rgb or None)`` rows in a box at the top left, in place.
+    def _draw_legend(self, canvas: np.ndarray, entries: list,
+                     food: Optional[np.ndarray] = None) -> None:
+        """Draw ``(text, rgb or None)`` rows in a box, in place: in the corner
+        covering the fewest ``food`` pixels (top left on a tie).
 
         The text height follows the image (about 1/28 of its short side,
         8-40 px); rows that do not fit end in a "+k more" row.
@@ -128,22 +142,31 @@ class FoodSegLocalVisualizer(SegLocalVisualizer):
         widths = [cv2.getTextSize(text, _FONT, scale, thickness)[0][0] for text, _ in entries]
         box_w = min(w, pad * 3 + swatch + max(widths))
         box_h = min(h, pad + row_h * len(entries))
-        region = canvas[:box_h, :box_w]
-        dark = np.empty_like(region)
+        y0, x0 = _emptiest_corner(food, box_h, box_w) if food is not None else (0, 0)
+        canvas[y0:y0 + box_h, x0:x0 + box_w] = self._draw_box(
+            canvas[y0:y0 + box_h, x0:x0 + box_w], entries, text_h, pad, row_h, scale,
+            thickness)
+
+    def _draw_box(self, under: np.ndarray, entries: list, text_h: int, pad: int,
+                  row_h: int, scale: float, thickness: int) -> np.ndarray:
+        """The legend box: the rows on ``under`` (the photo there) darkened."""
+        swatch = text_h
+        dark = np.empty_like(under)
         dark[:] = _BOX_COLOUR
-        cv2.addWeighted(dark, self.legend_opacity, region, 1 - self.legend_opacity, 0,
-                        dst=region)
+        region = cv2.addWeighted(dark, self.legend_opacity, np.ascontiguousarray(under),
+                                 1 - self.legend_opacity, 0)
         for row, (text, colour) in enumerate(entries):
             top = pad + row * row_h
             x_text = pad
             if colour is not None:
-                cv2.rectangle(canvas, (pad, top), (pad + swatch - 1, top + text_h - 1),
+                cv2.rectangle(region, (pad, top), (pad + swatch - 1, top + text_h - 1),
                               tuple(int(c) for c in colour), -1)
-                cv2.rectangle(canvas, (pad, top), (pad + swatch - 1, top + text_h - 1),
+                cv2.rectangle(region, (pad, top), (pad + swatch - 1, top + text_h - 1),
                               _TEXT_COLOUR, 1)
                 x_text = pad * 2 + swatch
-            cv2.putText(canvas, text, (x_text, top + text_h - 1), _FONT, scale,
+            cv2.putText(region, text, (x_text, top + text_h - 1), _FONT, scale,
                         _TEXT_COLOUR, thickness, cv2.LINE_AA)
+        return region
 
     def draw_prediction(self, image: np.ndarray, data_sample: SegDataSample) -> np.ndarray:
         """Overlay of ``data_sample.pred_sem_seg`` on ``image`` (RGB, (H, W, 3))."""

@@ -116,25 +116,34 @@ def test_after_crop_instance_overwrites_with_crop_classes(tmp_path):
                       dict(type='PackFoodSegInputs')])
     after = Compose(before.transforms[:4] + [
         ExtractIngredients(13, after_crop=True), before.transforms[4]])
+    own_key = Compose(before.transforms[:4] + [
+        ExtractIngredients(13, after_crop=True, key='crop_ingredients'),
+        before.transforms[4]])
     seen = set()
     for seed in range(12):
         np.random.seed(seed)
         full = before(dict(pair))['data_samples']
         np.random.seed(seed)
         cropped = after(dict(pair))['data_samples']
+        np.random.seed(seed)
+        both = own_key(dict(pair))['data_samples']
         in_crop = [int(v) for v in np.unique(cropped.gt_sem_seg.data) if v]
         assert full.metainfo['ingredients'] == [4, 9]
         assert cropped.metainfo['ingredients'] == in_crop
+        # the presence targets under their own key; the teacher's list untouched
+        assert both.metainfo['crop_ingredients'] == in_crop
+        assert both.metainfo['ingredients'] == [4, 9]
         seen.add(tuple(in_crop))
     assert len(seen) > 1 and any(len(s) < 2 for s in seen)
 
 
 def test_meta_keys_are_mmseg_defaults_plus_ingredient_keys():
     default = inspect.signature(PackSegInputs).parameters['meta_keys'].default
-    ingredient_keys = ('ingredients', 'ingredients_dropped', 'ingredients_added')
+    ingredient_keys = ('ingredients', 'ingredients_dropped', 'ingredients_added',
+                       'crop_ingredients')
     assert PackFoodSegInputs().meta_keys == tuple(default) + ingredient_keys
     assert PackFoodSegInputs(meta_keys=('img_path', 'ingredients')).meta_keys == (
-        'img_path', 'ingredients', 'ingredients_dropped', 'ingredients_added')
+        'img_path', ) + ingredient_keys
 
 
 def test_arguments_and_repr():
@@ -144,7 +153,7 @@ def test_arguments_and_repr():
         ExtractIngredients(3)(dict(img_path='x.jpg'))
     assert repr(ExtractIngredients(104)) == (
         'ExtractIngredients(num_classes=104, ignore_index=255, background_index=0, '
-        'after_crop=False)')
+        "after_crop=False, key='ingredients')")
     t = ExtractIngredients(10, ignore_index=0, background_index=None, after_crop=True)
     seg_map = np.array([[0, 1], [9, 9]], np.uint8)
     assert t(dict(gt_seg_map=seg_map))['ingredients'] == [1, 9]

@@ -71,3 +71,20 @@ def test_summary_over_seeds_and_the_rendered_table(tmp_path):
     # 18.5 apart, spreads 2.0 + 0.5: outside them
     assert render(result, 'comparisons') == (
         '- A teacher − A: mIoU +18.50 (outside the seed spread)\n')
+
+
+def test_auto_rows_and_the_ingredients_view(tmp_path):
+    spec = tool.read_spec(spec_file(tmp_path, GOOD.replace("'corrupt:0.25'", "'auto:area'")))
+    assert tool.lists_of(spec.rows[1]) == ('auto', 'area')
+    with pytest.raises(InputError, match=r"'auto:area', 'auto:presence'\], got 'auto:sizes'"):
+        tool.read_spec(spec_file(tmp_path, GOOD.replace("'corrupt:0.25'", "'auto:sizes'")))
+    per_seed = {
+        'A': {0: dict(mIoU=40.0, seg_precision=50.0, seg_recall=90.0, seg_f1=60.0)},
+        'A teacher': {0: dict(mIoU=45.0, threshold=0.1, auto_precision=80.0, auto_recall=70.0,
+                              auto_f1=72.5, seg_precision=55.0, seg_recall=85.0, seg_f1=64.0)}}
+    rows = tool.summarise(spec, [], per_seed)
+    assert rows[1]['mean']['threshold'] == 0.1 and rows[1]['lists'] == 'auto:area'
+    result = dict(kind='experiment_table', rows=rows, metrics=['mIoU'])
+    assert render(result, 'ingredients').splitlines()[2:] == [
+        '| A | none (image only) | - | - | - | - | 50.00 | 90.00 | 60.00 |',
+        '| A teacher | auto:area | 0.10 | 80.00 | 70.00 | 72.50 | 55.00 | 85.00 | 64.00 |']

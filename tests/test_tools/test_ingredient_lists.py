@@ -34,18 +34,8 @@ def metrics_of(result) -> dict:
 
 
 @pytest.fixture(scope='module')
-def text_checkpoint(toy_checkpoint, tmp_path_factory):
-    """(config, checkpoint) of the micro toy model that cannot say background."""
-    config, ckpt, _ = toy_checkpoint
-    checkpoint = torch.load(ckpt, weights_only=True)
-    state = checkpoint['state_dict']
-    weight = state['decode_head.conv_seg.weight'].clone()
-    bias = state['decode_head.conv_seg.bias'].clone()
-    weight[0], bias[0] = 0.0, -10.0
-    state['decode_head.conv_seg.weight'], state['decode_head.conv_seg.bias'] = weight, bias
-    path = str(tmp_path_factory.mktemp('text_ckpt') / 'no_background.pth')
-    torch.save(dict(meta=checkpoint['meta'], state_dict=state), path)
-    return config, path
+def text_checkpoint(no_background_checkpoint):
+    return no_background_checkpoint
 
 
 @pytest.fixture(scope='module')
@@ -155,6 +145,18 @@ def test_robustness_tool_matches_test_runs(
     assert (f'| teacher, GT lists (oracle) | 0.0 % | 0.0 % | {oracle_teacher["mIoU"]:.2f} | '
             in table)
     assert f'| student (image only) | - | - | {student["mIoU"]:.2f} | ' in table
+    # the auto row: the threshold chosen on the 2 held-out plates, and the
+    # metrics of tools/test.py --ingredients auto at that threshold
+    auto = report['auto']
+    assert (auto['method'], auto['chosen_on'], auto['heldout_images']) == ('area', 'held-out', 2)
+    assert auto['images'] == 8  # evaluated on the test split
+    assert auto['threshold'] == max(auto['candidates'], key=lambda c: c['micro_f1'])['threshold']
+    by_test = metrics_of(run_test(config, ckpt, toy_root, tmp_path / 'auto',
+                                  f'model.test_cfg.auto.threshold={auto["threshold"]}',
+                                  '--ingredients', 'auto'))
+    assert {k: auto[k] for k in by_test} == by_test
+    assert f'| teacher, auto lists (area, threshold {auto["threshold"]:g}, chosen on ' \
+        f'held-out) | ' in table
     png = cv2.imread(str(out_dir / 'ingredient_robustness.png'))
     assert png is not None and png.shape[0] > 100
 

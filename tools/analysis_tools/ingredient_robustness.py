@@ -12,9 +12,12 @@ teacher on the config's test set with every list corrupted by
 the true ingredients dropped and as many wrong ones (``r`` times the true
 count) added, drawn per image from ``--seed`` and the file name, so a run is
 reproducible. Rate 0 is the oracle teacher (``tools/test.py`` with
-``model.test_cfg.branch=teacher``). It then evaluates the image-only student
-(DCCD's deployed model; left out for DCC, whose student is not trained) the
-same way ``tools/test.py`` does.
+``model.test_cfg.branch=teacher``). It then evaluates the teacher with lists
+proposed from each image (``--ingredients auto``: the student's segmentation,
+or a presence head; the threshold chosen on the config's held-out training
+images) and the image-only student (DCCD's deployed model; both left out for
+DCC without a presence head, whose student is not trained) the same way
+``tools/test.py`` does.
 
 Prints a markdown table (mIoU, mAcc, aAcc, the realised drop/add fractions
 and the teacher's mIoU minus the student's) and writes
@@ -35,7 +38,7 @@ from mmengine.registry import init_default_scope
 
 import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
 from dccd.apis import use_corrupted_ingredients, use_teacher_branch
-from dccd.apis.evaluation import evaluate, load_model
+from dccd.apis.evaluation import choose_auto, evaluate, load_model
 from dccd.utils import InputError, default_work_dir, exit_on_input_error, load_config
 from dccd.utils.atomic_io import write_figure_atomic
 from dccd.utils.results import render, write_result
@@ -59,8 +62,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def plot(teacher: List[dict], student: Optional[dict], title: str):
-    """Teacher mIoU against the corruption rate, the student as a line."""
+def plot(teacher: List[dict], student: Optional[dict], title: str,
+         auto: Optional[dict] = None):
+    """Teacher mIoU against the corruption rate; the student as a line, the
+    teacher with automatic lists as a point at their share of dropped
+    ingredients (1 - micro recall)."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -71,6 +77,10 @@ def plot(teacher: List[dict], student: Optional[dict], title: str):
     if student is not None:
         ax.axhline(student['mIoU'], color='tab:orange', linestyle='--',
                    label='student (image only)')
+    if auto is not None:
+        ax.plot([100 - auto['presence/auto_micro_recall']], [auto['mIoU']], marker='s',
+                linestyle='none', color='tab:green',
+                label=f"teacher, auto lists ({auto['method']}; x: % dropped)")
     ax.set_xlabel('ingredients dropped = wrong ones added (% of the true list)')
     ax.set_ylabel('mIoU (%)')
     ax.set_title(title, fontsize=9)
@@ -100,6 +110,14 @@ def main(argv=None) -> None:
                        evaluator, 'teacher')
         teacher.append(dict(rate=rate, **row))
         print(f'teacher, rate {rate:g}: mIoU {row["mIoU"]:.2f}', flush=True)
+    auto = None
+    if model.kind == 'dccd' or model.presence_head is not None:
+        auto = choose_auto(model, cfg)
+        row = evaluate(model, cfg.test_dataloader, evaluator, 'teacher',
+                       auto=dict(method=auto['method'], threshold=auto['threshold']))
+        auto.update({k: v for k, v in row.items() if not k.startswith('IoU.')})
+        print(f"teacher, auto lists ({auto['method']}, threshold {auto['threshold']}): "
+              f"mIoU {row['mIoU']:.2f}", flush=True)
     student = None
     if model.kind == 'dccd':
         student = evaluate(model, cfg.test_dataloader, evaluator, 'student')
@@ -110,13 +128,13 @@ def main(argv=None) -> None:
     out_dir = args.out_dir or osp.join(default_work_dir(args.config), 'ingredient_robustness')
     result = write_result(osp.join(out_dir, 'ingredient_robustness.json'), 'ingredient_robustness',
                           dict(config=args.config, checkpoint=args.checkpoint, seed=args.seed,
-                               ddim_steps=steps, teacher=teacher, student=student))
+                               ddim_steps=steps, teacher=teacher, auto=auto, student=student))
     print(f'\nIngredient robustness: {args.config}, {args.checkpoint}; '
           f'{teacher[0]["images"]} test images, {steps} DDIM steps, seed {args.seed}\n')
     print(render(result, 'bare'))
     title = f'{osp.basename(args.config)}: teacher vs student, seed {args.seed}'
     write_figure_atomic(osp.join(out_dir, 'ingredient_robustness.png'),
-                        plot(teacher, student, title))
+                        plot(teacher, student, title, auto))
     print(f'\nwrote ingredient_robustness.json and ingredient_robustness.png to {out_dir}')
 
 

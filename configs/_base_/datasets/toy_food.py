@@ -20,6 +20,9 @@ train_pipeline = [
 ]
 test_pipeline = [
     dict(type='LoadCheckedImageFromFile'),
+    # the plates are 64x64 already (a no-op for them); a user's photo is
+    # shrunk to fit, not run at 6000x4000 (masks come back at its size)
+    dict(type='Resize', scale=crop_size, keep_ratio=True),
     dict(type='LoadAnnotations'),
     dict(type='ExtractIngredients', num_classes=num_classes),
     dict(type='PackFoodSegInputs'),

@@ -26,4 +26,9 @@ model = dict(
         concat_input=False, dropout_ratio=0.1, norm_cfg=norm_cfg, align_corners=False,
         loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=0.4)),
     train_cfg=dict(),
-    test_cfg=dict(mode='whole', branch=None, steps=3, seed=0))
+    # branch None: the image-only student (the teacher for DCC); lists
+    # 'metainfo' (the pipeline's) or 'auto' (proposed from the image; auto's
+    # None = the default: method 'presence' with a presence head, else
+    # 'area', and that method's threshold)
+    test_cfg=dict(mode='whole', branch=None, steps=3, seed=0, lists='metainfo',
+                  auto=dict(method=None, threshold=None)))

@@ -16,9 +16,11 @@ or resize, in train and test pipelines, and pack its key with
 
 It also validates the full mask, once per load: an id outside the classes or a
 mask whose size differs from the image raises :class:`~dccd.utils.InputError`
-naming the file(s). For the "after crop" ablation, add a second
-``ExtractIngredients(num_classes, after_crop=True)`` after the crop: it
-overwrites ``ingredients`` with the classes left in the cropped mask.
+naming the file(s). A second instance after the crop,
+``ExtractIngredients(num_classes, after_crop=True, key='crop_ingredients')``,
+records the classes left in the cropped mask under a key of its own (the
+targets of the ingredient-presence head); with the default key it overwrites
+``ingredients`` (the "after crop" ablation).
 """
 from typing import Optional
 
@@ -48,7 +50,7 @@ class ExtractIngredients(BaseTransform):
 
     Added Keys:
 
-    - ingredients (list[int]): ascending class ids.
+    - ingredients (list[int]), or ``key``: ascending class ids.
 
     Args:
         num_classes: number of classes, background included; ids
@@ -60,17 +62,20 @@ class ExtractIngredients(BaseTransform):
             it also checks that the mask is as large as the image
             (``ori_shape``). True for an instance after a crop, which records
             the classes left in the crop and skips the size check.
+        key: where the ids go. Defaults to 'ingredients' (what the teacher
+            reads); 'crop_ingredients' for the presence head's targets.
     """
 
     def __init__(self, num_classes: int, ignore_index: int = 255,
                  background_index: Optional[int] = 0,
-                 after_crop: bool = False) -> None:
+                 after_crop: bool = False, key: str = 'ingredients') -> None:
         if num_classes < 1:
             raise ValueError(f'num_classes must be >= 1, got {num_classes}')
         self.num_classes = num_classes
         self.ignore_index = ignore_index
         self.background_index = background_index
         self.after_crop = after_crop
+        self.key = key
 
     def transform(self, results: dict) -> dict:
         """Add ``results['ingredients']``.
@@ -100,11 +105,11 @@ class ExtractIngredients(BaseTransform):
         if bad:
             raise InputError(
                 bad_ids(mask_path, bad, self.num_classes, self.ignore_index))
-        results['ingredients'] = ingredient_ids(ids, self.ignore_index, self.background_index)
+        results[self.key] = ingredient_ids(ids, self.ignore_index, self.background_index)
         return results
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(num_classes={self.num_classes}, '
                 f'ignore_index={self.ignore_index}, '
                 f'background_index={self.background_index}, '
-                f'after_crop={self.after_crop})')
+                f'after_crop={self.after_crop}, key={self.key!r})')

@@ -17,9 +17,11 @@ from mmseg.registry import TRANSFORMS
 __all__ = ['PackFoodSegInputs', 'INGREDIENT_KEYS']
 
 #: Ingredient keys packed when a transform has set them: the list the teacher
-#: reads (``ExtractIngredients``, ``IngredientsFromFile``) and what
-#: ``CorruptIngredients`` changed.
-INGREDIENT_KEYS = ('ingredients', 'ingredients_dropped', 'ingredients_added')
+#: reads (``ExtractIngredients``, ``IngredientsFromFile``), what
+#: ``CorruptIngredients`` changed, and the classes left in a training crop
+#: (the presence head's targets).
+INGREDIENT_KEYS = ('ingredients', 'ingredients_dropped', 'ingredients_added',
+                   'crop_ingredients')
 _MMSEG_META_KEYS = inspect.signature(PackSegInputs.__init__).parameters['meta_keys'].default
 
 

@@ -28,11 +28,15 @@ kind       ``text_encoder``  ``distill``    trained branches
 The runner evaluates ``test_cfg.branch`` (fixed when the model is built); the
 teacher then reads each sample's ``metainfo['ingredients']`` (class ids),
 which the data pipeline takes from the GT mask (an oracle) unless a tool
-supplies other lists. :meth:`SelfDistillSegmentor.predict_branch` takes the
-branch, the ingredient lists and the DDIM steps as arguments instead, for the
-API and the inference tool.
+supplies other lists, or, with ``test_cfg.lists='auto'``, lists proposed from
+the image itself (:meth:`SelfDistillSegmentor.propose_ingredients`: the
+student's own segmentation, or an optional ingredient-presence head).
+:meth:`SelfDistillSegmentor.predict_branch` and
+:meth:`SelfDistillSegmentor.predict_auto` take the branch, the ingredient
+lists and the DDIM steps as arguments instead, for the API and the
+inference tool.
 """
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 from mmengine.config import ConfigDict
 from mmseg.models.segmentors import EncoderDecoder
@@ -40,14 +44,56 @@ from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig, SampleList
 from torch import Tensor
 
-from ...utils import InputError, get_classes, ingredient_names
-from ..layers.noise_schedule import sampling_time_pairs
+from ...utils import (InputError, background_index, get_classes, ingredient_names,
+                      propose_by_area)
 
-__all__ = ['SelfDistillSegmentor', 'BRANCHES']
+__all__ = ['SelfDistillSegmentor', 'BRANCHES', 'AUTO_METHODS']
 
 BRANCHES = ('teacher', 'student')
+#: How lists are proposed from the image: the student's segmentation (area
+#: shares) or the ingredient-presence head (probabilities).
+AUTO_METHODS = ('area', 'presence')
+_AUTO_DEFAULTS = dict(area=dict(threshold=0.05, share='food'),
+                      presence=dict(threshold=0.5))
 _TRAIN_BRANCHES = {'ddp': ('student', ), 'dcc': ('teacher', ),
                    'dccd': ('teacher', 'student')}
+
+
+def complete_test_cfg(test_cfg: Optional[dict], kind: str, with_presence: bool) -> ConfigDict:
+    """``test_cfg`` with its defaults, checked (ValueError naming the key).
+
+    Args:
+        test_cfg: the model's test_cfg (branch, steps, seed, mode, lists, auto).
+        kind: 'ddp', 'dcc' or 'dccd'.
+        with_presence: whether the model has a presence head.
+    """
+    test_cfg = dict(test_cfg or {})
+    test_cfg.setdefault('mode', 'whole')
+    if test_cfg.get('branch') is None:
+        test_cfg['branch'] = 'teacher' if kind == 'dcc' else 'student'
+    if test_cfg['branch'] not in BRANCHES:
+        raise ValueError(f"model.test_cfg.branch must be one of {BRANCHES}, "
+                         f"got {test_cfg['branch']!r}")
+    if test_cfg['branch'] == 'teacher' and kind == 'ddp':
+        raise ValueError("model.test_cfg.branch: the 'teacher' branch needs "
+                         'model.text_encoder (this model is image only)')
+    steps = test_cfg.setdefault('steps', 3)
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ValueError(f'model.test_cfg.steps must be a whole number >= 1, got {steps!r}')
+    test_cfg.setdefault('seed', 0)
+    test_cfg.setdefault('lists', 'metainfo')
+    if test_cfg['lists'] not in ('metainfo', 'auto'):
+        raise ValueError(f"model.test_cfg.lists must be 'metainfo' or 'auto', "
+                         f"got {test_cfg['lists']!r}")
+    auto = {k: v for k, v in dict(test_cfg.get('auto') or {}).items() if v is not None}
+    method = auto.setdefault('method', 'presence' if with_presence else 'area')
+    if method not in AUTO_METHODS:
+        raise ValueError(f'model.test_cfg.auto.method must be one of {AUTO_METHODS}, '
+                         f'got {method!r}')
+    for key, value in _AUTO_DEFAULTS[method].items():
+        auto.setdefault(key, value)
+    test_cfg['auto'] = auto
+    return ConfigDict(test_cfg)
 
 
 @MODELS.register_module()
@@ -66,6 +112,10 @@ class SelfDistillSegmentor(EncoderDecoder):
             encoder.
         distill_loss (dict, optional): Teacher -> student loss
             (:class:`DistillKLLoss`); turns DCC into DCCD.
+        presence_head (dict, optional): An
+            :class:`~dccd.models.heads.IngredientPresenceHead` on the image
+            feature, trained jointly (``loss_presence``); proposes ingredient
+            lists for the teacher.
         class_names (str | Sequence[str], optional): Names of the class ids,
             used to write the ingredient prompt; a dataset name
             ('foodseg103', 'uecfoodpix', 'toy_food') for
@@ -73,8 +123,12 @@ class SelfDistillSegmentor(EncoderDecoder):
         train_cfg, test_cfg: ``test_cfg`` keys besides mmseg's ``mode``:
             ``branch`` ('student' | 'teacher'; None or absent: the
             image-only student, or the teacher for DCC), ``steps`` (DDIM
-            steps, default 3) and ``seed`` (added to each image's noise seed,
-            default 0).
+            steps, default 3), ``seed`` (added to each image's noise seed,
+            default 0), ``lists`` (the teacher's ingredient lists:
+            'metainfo', the default, or 'auto') and ``auto`` (how 'auto'
+            proposes: ``dict(method='area', threshold=0.05, share='food')``
+            for DCCD, ``dict(method='presence', threshold=0.5)`` with a
+            presence head).
     """
 
     def __init__(self,
@@ -85,6 +139,7 @@ class SelfDistillSegmentor(EncoderDecoder):
                  text_encoder: OptConfigType = None,
                  text_fusion: OptConfigType = None,
                  distill_loss: OptConfigType = None,
+                 presence_head: OptConfigType = None,
                  class_names: Optional[Union[str, Sequence[str]]] = None,
                  train_cfg: OptConfigType = None,
                  test_cfg: OptConfigType = None,
@@ -104,6 +159,7 @@ class SelfDistillSegmentor(EncoderDecoder):
         self.text_encoder = MODELS.build(text_encoder) if text_encoder else None
         self.text_fusion = MODELS.build(text_fusion) if text_fusion else None
         self.distill_loss = MODELS.build(distill_loss) if distill_loss else None
+        self.presence_head = MODELS.build(presence_head) if presence_head else None
         self.class_names = None if class_names is None else get_classes(class_names)
         if self.text_encoder is not None and self.class_names is None:
             raise ValueError('model.class_names is needed to write ingredient prompts')
@@ -131,19 +187,29 @@ class SelfDistillSegmentor(EncoderDecoder):
                              '(this model is image only)')
         return branch
 
+    def parts_for(self, branch: str, method: Optional[str] = None) -> tuple:
+        """The top-level parts that inference of ``branch`` runs (with
+        ``method``, the automatic-list proposal too): those whose weights a
+        checkpoint must hold."""
+        parts = ('backbone', 'neck', 'decode_head')
+        if branch == 'teacher':
+            parts += ('text_encoder', 'text_fusion')
+        if method == 'presence':
+            parts += ('presence_head', )
+        return parts
+
     def _complete_test_cfg(self, test_cfg) -> ConfigDict:
-        test_cfg = dict(test_cfg or {})
-        test_cfg.setdefault('mode', 'whole')
-        if test_cfg.get('branch') is None:
-            test_cfg['branch'] = 'teacher' if self.kind == 'dcc' else 'student'
-        test_cfg.setdefault('steps', 3)
-        test_cfg.setdefault('seed', 0)
-        try:
-            self.check_branch(test_cfg['branch'])
-        except ValueError as exc:
-            raise ValueError(f'model.test_cfg.branch: {exc}') from None
-        sampling_time_pairs(test_cfg['steps'])  # validates steps
-        return ConfigDict(test_cfg)
+        return complete_test_cfg(test_cfg, self.kind, self.presence_head is not None)
+
+    @staticmethod
+    def check_config(model_cfg: dict) -> None:
+        """ValueError naming a bad ``test_cfg`` setting of a model config,
+        before anything is built (``dccd.utils.load_config`` calls it)."""
+        has_text = model_cfg.get('text_encoder') is not None
+        kind = 'ddp' if not has_text else (
+            'dccd' if model_cfg.get('distill_loss') is not None else 'dcc')
+        complete_test_cfg(model_cfg.get('test_cfg'), kind,
+                          model_cfg.get('presence_head') is not None)
 
     # ------------------------------------------------------------ branches
     @staticmethod
@@ -201,23 +267,112 @@ class SelfDistillSegmentor(EncoderDecoder):
                 logits['student'], logits['teacher'], valid)
         if self.with_auxiliary_head:
             losses.update(self._auxiliary_head_forward_train(feats, data_samples))
+        if self.presence_head is not None:
+            losses.update(self.presence_head.loss(feature, [s.metainfo for s in data_samples]))
         return losses
 
     # ------------------------------------------------------------ inference
-    def branch_logits(self, inputs: Tensor, batch_img_metas: List[dict], branch: str,
+    def sample_branch(self, feature: Tensor, batch_img_metas: List[dict], branch: str,
                       ingredients: Optional[List[List[int]]] = None,
                       steps: Optional[int] = None) -> Tensor:
-        """DDIM logits of ``branch`` at feature resolution, (N, K, H/4, W/4).
+        """DDIM logits of ``branch`` from the image feature (N, C, H/4, W/4).
 
         ``ingredients`` default to the metas' lists (teacher only), ``steps``
         to ``test_cfg.steps``; the noise seed is ``test_cfg.seed``.
+
+        Returns:
+            Tensor: (N, num_classes, H/4, W/4).
         """
-        feature = self.extract_feat(inputs)[0]
         if branch == 'teacher' and ingredients is None:
             ingredients = self.sample_ingredients(batch_img_metas)
         feature = self.branch_feature(feature, branch, ingredients)
         return self.decode_head.sample([feature], batch_img_metas,
                                        steps or self.test_cfg.steps, self.test_cfg.seed)
+
+    def branch_logits(self, inputs: Tensor, batch_img_metas: List[dict], branch: str,
+                      ingredients: Optional[List[List[int]]] = None,
+                      steps: Optional[int] = None) -> Tensor:
+        """DDIM logits of ``branch`` for pre-processed images, at 1/4 size."""
+        return self.sample_branch(self.extract_feat(inputs)[0], batch_img_metas, branch,
+                                  ingredients, steps)
+
+    def check_auto(self, method: str) -> None:
+        """ValueError naming why this model cannot propose lists by ``method``."""
+        if self.text_encoder is None:
+            raise ValueError('automatic ingredient lists feed the teacher, and this model '
+                             'has none (DDP, image only): run it without ingredients')
+        if method == 'area' and self.kind != 'dccd':
+            raise ValueError("the 'area' proposal reads the student's segmentation, which "
+                             'only DCCD trains; use a presence-head config (method '
+                             "'presence')")
+        if method == 'presence' and self.presence_head is None:
+            raise ValueError("the 'presence' proposal needs model.presence_head (a "
+                             '*_presence config)')
+        if method not in AUTO_METHODS:
+            raise ValueError(f'proposal method must be one of {AUTO_METHODS}, got {method!r}')
+
+    def propose_ingredients(self, feature: Tensor, batch_img_metas: List[dict],
+                            method: str, threshold: float, share: str = 'food',
+                            steps: Optional[int] = None) -> Tuple[List[List[int]], List[dict]]:
+        """Ingredient lists proposed from the image feature alone.
+
+        'area': the student's own DDIM segmentation (at 1/4 size); a class is
+        proposed when its pixels are at least ``threshold`` of the food
+        (``share='food'``) or of the image (``share='image'``).
+        'presence': the presence head's probability is at least ``threshold``.
+
+        Returns:
+            tuple: sorted class ids per image, and each image's scores
+            (``{class id: share or probability}``).
+        """
+        self.check_auto(method)
+        if method == 'presence':
+            return self.presence_head.propose(feature, threshold)
+        masks = self.sample_branch(feature, batch_img_metas, 'student', steps=steps).argmax(1)
+        background = background_index(self.class_names)
+        proposals = [propose_by_area(mask.cpu().numpy(), len(self.class_names), threshold,
+                                     background, share) for mask in masks]
+        return [p[0] for p in proposals], [p[1] for p in proposals]
+
+    def predict_auto(self, inputs: Tensor, data_samples: SampleList,
+                     auto: Optional[dict] = None, steps: Optional[int] = None) -> SampleList:
+        """The teacher with lists proposed from each image (two passes, whole image).
+
+        Args:
+            inputs (Tensor): Pre-processed images (N, 3, H, W).
+            data_samples (list[SegDataSample]): Their samples.
+            auto (dict, optional): ``method``, ``threshold`` (and ``share``);
+                None for ``test_cfg.auto``.
+            steps (int, optional): DDIM steps; None for ``test_cfg.steps``.
+
+        Returns:
+            list[SegDataSample]: predictions whose metainfo also holds
+            ``proposed_ingredients`` (sorted ids), ``proposal_scores`` and
+            ``ingredient_source`` ('auto:<method>').
+        """
+        auto = dict(self.test_cfg.auto, **(auto or {}))
+        method = auto['method']
+        metas = [sample.metainfo for sample in data_samples]
+        feature = self.extract_feat(inputs)[0]
+        ids, scores = self.propose_ingredients(feature, metas, method, auto['threshold'],
+                                               auto.get('share', 'food'), steps)
+        logits = self.sample_branch(feature, metas, 'teacher', ids, steps)
+        samples = self.postprocess_result(self.decode_head.predict_by_feat(logits, metas),
+                                          data_samples)
+        for sample, proposed, score in zip(samples, ids, scores):
+            sample.set_metainfo(dict(proposed_ingredients=proposed, proposal_scores=score,
+                                     ingredient_source=f'auto:{method}'))
+        return samples
+
+    def predict(self, inputs: Tensor, data_samples: SampleList = None) -> SampleList:
+        """mmseg's predict; with ``test_cfg.lists='auto'`` the teacher reads
+        lists proposed from each image (:meth:`predict_auto`)."""
+        if self.test_cfg.branch == 'teacher' and self.test_cfg.lists == 'auto':
+            if self.test_cfg.mode != 'whole':
+                raise ValueError("test_cfg.lists='auto' runs whole images: set "
+                                 "model.test_cfg.mode='whole'")
+            return self.predict_auto(inputs, data_samples)
+        return super().predict(inputs, data_samples)
 
     def encode_decode(self, inputs: Tensor, batch_img_metas: List[dict]) -> Tensor:
         """Logits of ``test_cfg.branch`` at the input size (whole or slide)."""
@@ -262,6 +417,7 @@ class SelfDistillSegmentor(EncoderDecoder):
         parts = dict(backbone=self.backbone, neck=getattr(self, 'neck', None),
                      decode_head=self.decode_head,
                      auxiliary_head=getattr(self, 'auxiliary_head', None),
-                     text_encoder=self.text_encoder, text_fusion=self.text_fusion)
+                     text_encoder=self.text_encoder, text_fusion=self.text_fusion,
+                     presence_head=self.presence_head)
         return {name: sum(p.numel() for p in part.parameters())
                 for name, part in parts.items() if part is not None}

@@ -184,7 +184,7 @@ def test_invalid_model_configs_are_named():
         MODELS.build(cfg)
     with pytest.raises(ValueError, match="'teacher' branch needs model.text_encoder"):
         build('ddp', branch='teacher')
-    with pytest.raises(ValueError, match='DDIM steps'):
+    with pytest.raises(ValueError, match='test_cfg.steps must be a whole number >= 1'):
         build('dccd', steps=0)
 
 

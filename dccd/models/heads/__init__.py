@@ -1,0 +1,3 @@
+from .ingredient_presence_head import IngredientPresenceHead
+
+__all__ = ['IngredientPresenceHead']
