@@ -20,7 +20,7 @@ from dccd.apis import (describe_evaluation, use_auto_ingredients, use_ingredient
                        with_presence_metric)
 from dccd.engine import setup_cpu_dist, teardown_dist
 from dccd.utils import InputError, default_work_dir, exit_on_input_error, load_config
-from dccd.utils.weights import (check_parts_loaded, check_state_dict, missing_parts,
+from dccd.utils.weights import (check_branch_weights, check_state_dict, missing_parts,
                                 read_checkpoint)
 
 
@@ -115,10 +115,8 @@ def main(argv=None):
         except ValueError as exc:
             raise InputError(f'--ingredients auto: {exc}') from None
     if hasattr(segmentor, 'parts_for'):
-        branch = segmentor.test_cfg.branch
-        check_parts_loaded(missing_parts(segmentor, ckpt),
-                           segmentor.parts_for(branch, method), args.checkpoint,
-                           f'the {branch}' + (f' with {method} proposals' if method else ''))
+        check_branch_weights(segmentor, missing_parts(segmentor, ckpt), args.checkpoint,
+                             segmentor.test_cfg.branch, method)
     del ckpt
     runner.load_checkpoint(args.checkpoint)
     print_log(f'evaluating: {describe_evaluation(model, lists)}', logger='current')

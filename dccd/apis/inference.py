@@ -63,7 +63,7 @@ from ..utils import (IngredientShare, InputError, background_index, drop_pretrai
                      get_palette, ingredient_names, ingredient_shares, load_config,
                      one_line_error)
 from ..utils import match_ingredients as match_ingredient_ids
-from ..utils.weights import check_parts_loaded, load_checked_weights, read_checkpoint
+from ..utils.weights import check_branch_weights, load_checked_weights, read_checkpoint
 
 __all__ = [
     'FoodSegResult', 'init_segmentor', 'segment_food', 'match_ingredients',
@@ -329,9 +329,7 @@ def select_branch(model: torch.nn.Module, ingredients: Optional[Sequence[str]]
 def _check_weights_for(model: torch.nn.Module, branch: str, method: Optional[str] = None):
     """InputError when the loaded checkpoint lacks weights ``branch`` runs."""
     if isinstance(model, SelfDistillSegmentor) and getattr(model, 'missing_weights', ()):
-        what = f'the {branch}' + (f' with {method} proposals' if method else '')
-        check_parts_loaded(model.missing_weights, model.parts_for(branch, method),
-                           model.weights_file, what)
+        check_branch_weights(model, model.missing_weights, model.weights_file, branch, method)
 
 
 def _pack(model: torch.nn.Module, image: Union[str, Path, np.ndarray]) -> Dict[str, list]:

@@ -39,7 +39,7 @@ __all__ = [
     'locate_weights', 'read_weights', 'strip_prefix', 'check_weights',
     'fetch_timm_weights', 'fetch_open_clip_weights', 'convnext_from_published_layout',
     'efficientnet_lite_key_table', 'convert_efficientnet_lite', 'read_checkpoint',
-    'check_state_dict', 'load_checked_weights', 'missing_parts', 'check_parts_loaded'
+    'check_state_dict', 'load_checked_weights', 'missing_parts', 'check_branch_weights'
 ]
 
 WEIGHT_SUFFIXES = ('.pth', '.pt', '.safetensors', '.bin', '.ckpt')
@@ -343,13 +343,16 @@ def missing_parts(model: nn.Module, ckpt: dict) -> Tuple[str, ...]:
     return tuple(sorted({key.split('.')[0] for key in model.state_dict() if key not in state}))
 
 
-def check_parts_loaded(missing: Sequence[str], needed: Sequence[str], path: str,
-                       what: str) -> None:
-    """InputError naming the parts ``what`` runs that the checkpoint at
-    ``path`` has no weights for (they would run at their random initial
-    values: a checkpoint of another config)."""
-    gaps = [part for part in needed if part in missing]
+def check_branch_weights(model: nn.Module, missing: Sequence[str], path: str, branch: str,
+                         method: Optional[str] = None) -> None:
+    """InputError naming the parts the ``branch`` of ``model`` runs (with
+    ``method``, the automatic-list proposal too: ``model.parts_for``) that
+    the checkpoint at ``path`` has no weights for (``missing``, from
+    :func:`missing_parts`): they would run at their random initial values,
+    as with a checkpoint of another config."""
+    gaps = [part for part in model.parts_for(branch, method) if part in missing]
     if gaps:
+        what = f'the {branch}' + (f' with {method} proposals' if method else '')
         raise InputError(f"checkpoint {path} has no weights for {', '.join(gaps)}, which "
                          f'{what} runs: it was trained from another config; give this '
                          "config's checkpoint" + ('' if 'text_encoder' not in gaps else

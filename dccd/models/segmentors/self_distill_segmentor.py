@@ -59,6 +59,16 @@ _TRAIN_BRANCHES = {'ddp': ('student', ), 'dcc': ('teacher', ),
                    'dccd': ('teacher', 'student')}
 
 
+def check_branch(branch: str, kind: str) -> str:
+    """``branch`` if a ``kind`` model can run it, else ValueError naming why."""
+    if branch not in BRANCHES:
+        raise ValueError(f'the branch must be one of {BRANCHES}, got {branch!r}')
+    if branch == 'teacher' and kind == 'ddp':
+        raise ValueError("the 'teacher' branch needs model.text_encoder "
+                         '(this model is image only)')
+    return branch
+
+
 def complete_test_cfg(test_cfg: Optional[dict], kind: str, with_presence: bool) -> ConfigDict:
     """``test_cfg`` with its defaults, checked (ValueError naming the key).
 
@@ -71,12 +81,10 @@ def complete_test_cfg(test_cfg: Optional[dict], kind: str, with_presence: bool) 
     test_cfg.setdefault('mode', 'whole')
     if test_cfg.get('branch') is None:
         test_cfg['branch'] = 'teacher' if kind == 'dcc' else 'student'
-    if test_cfg['branch'] not in BRANCHES:
-        raise ValueError(f"model.test_cfg.branch must be one of {BRANCHES}, "
-                         f"got {test_cfg['branch']!r}")
-    if test_cfg['branch'] == 'teacher' and kind == 'ddp':
-        raise ValueError("model.test_cfg.branch: the 'teacher' branch needs "
-                         'model.text_encoder (this model is image only)')
+    try:
+        check_branch(test_cfg['branch'], kind)
+    except ValueError as exc:
+        raise ValueError(f'model.test_cfg.branch: {exc}') from None
     steps = test_cfg.setdefault('steps', 3)
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise ValueError(f'model.test_cfg.steps must be a whole number >= 1, got {steps!r}')
@@ -180,12 +188,7 @@ class SelfDistillSegmentor(EncoderDecoder):
 
     def check_branch(self, branch: str) -> str:
         """``branch`` if this model can run it, else ValueError naming why."""
-        if branch not in BRANCHES:
-            raise ValueError(f"the branch must be one of {BRANCHES}, got '{branch}'")
-        if branch == 'teacher' and self.text_encoder is None:
-            raise ValueError("the 'teacher' branch needs model.text_encoder "
-                             '(this model is image only)')
-        return branch
+        return check_branch(branch, self.kind)
 
     def parts_for(self, branch: str, method: Optional[str] = None) -> tuple:
         """The top-level parts that inference of ``branch`` runs (with
