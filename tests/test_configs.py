@@ -140,6 +140,32 @@ def test_presence_configs_add_only_the_head_and_its_targets(child, parent):
                              after_crop=True, key='crop_ingredients')
 
 
+@pytest.mark.parametrize('variant, changed', [
+    ('kl0.25', {'distill_loss.loss_weight'}), ('kl2', {'distill_loss.loss_weight'}),
+    ('t2', {'distill_loss.temperature'}), ('nodetach', {'distill_loss.detach_teacher'}),
+    ('warmup140', set())])
+def test_mini_distillation_ablations_state_one_setting(variant, changed):
+    parent = 'foodseg103-mini/dccd_efficientnet-lite0_foodseg103-mini.py'
+    child = f'foodseg103-mini/dccd-{variant}_efficientnet-lite0_foodseg103-mini.py'
+    assert model_diff(child, parent) == changed
+    cfg, base = (Config.fromfile(osp.join(CONFIG_DIR, c)) for c in (child, parent))
+    assert {k for k in cfg.keys() if k != 'model' and cfg[k] != base.get(k)} == (
+        {'custom_hooks'} if variant == 'warmup140' else set())
+
+
+def test_mini_long_schedule_changes_only_the_length():
+    mini = 'foodseg103-mini/{}_efficientnet-lite0{}_foodseg103-mini.py'
+    cfg, base = (Config.fromfile(osp.join(CONFIG_DIR, mini.format('ddp', s)))
+                 for s in ('_840it', ''))
+    assert {k for k in cfg.keys() if cfg[k] != base.get(k)} == {
+        'max_iters', 'train_cfg', 'param_scheduler', 'default_hooks'}
+    assert (cfg.train_cfg.max_iters, cfg.train_cfg.val_interval) == (840, 840)
+    assert cfg.param_scheduler[1].end == cfg.default_hooks.checkpoint.interval == 840
+    assert cfg.param_scheduler[0] == base.param_scheduler[0]
+    assert model_diff(mini.format('ddp-random', '_840it'), mini.format('ddp', '_840it')) == {
+        'backbone.init_cfg.type', 'backbone.init_cfg.checkpoint', 'backbone.init_cfg'}
+
+
 def _batch(num_classes, size=64):
     from mmengine.structures import PixelData
     from mmseg.structures import SegDataSample

@@ -29,19 +29,10 @@ class FoodSeg103Dataset(CheckedSegDataset):
     class id, 0 = background, 1..103 = foods (103 = "other ingredients"), so
     there are 104 classes and ``reduce_zero_label=False``: background is a
     class that is trained and evaluated. 255 would be ignored (the release has
-    none). Images are ``.jpg``, masks ``.png`` of the same name and size.
-
-    Args:
-        img_suffix: image file ending. Defaults to '.jpg'.
-        seg_map_suffix: mask file ending. Defaults to '.png'.
-        **kwargs: the rest of mmseg's ``BaseSegDataset`` arguments, e.g.
-            ``data_root='data/FoodSeg103'`` and ``data_prefix=dict(
-            img_path='Images/img_dir/train', seg_map_path='Images/ann_dir/train')``.
+    none). Images are ``.jpg``, masks ``.png`` of the same name and size:
+    mmseg's ``BaseSegDataset`` defaults, so its arguments are taken as they
+    are, e.g. ``data_root='data/FoodSeg103'`` and ``data_prefix=dict(
+    img_path='Images/img_dir/train', seg_map_path='Images/ann_dir/train')``.
     """
     METAINFO = dict(classes=FOODSEG103_CLASSES,
                     palette=get_palette(len(FOODSEG103_CLASSES)))
-
-    def __init__(self, img_suffix: str = '.jpg', seg_map_suffix: str = '.png',
-                 **kwargs) -> None:
-        super().__init__(img_suffix=img_suffix, seg_map_suffix=seg_map_suffix,
-                         reduce_zero_label=False, **kwargs)

@@ -40,22 +40,13 @@ class UECFoodPIXDataset(CheckedSegDataset):
     trained and evaluated); 255 is ignored. By default masks are the
     converter's single-channel ``{split}/mask_id/<id>.png`` (pixel = class id);
     the release's RGB masks carry the id in the red channel (see the module
-    docstring). Images are ``.jpg``, masks ``.png`` of the same name.
-
-    Args:
-        img_suffix: image file ending. Defaults to '.jpg'.
-        seg_map_suffix: mask file ending. Defaults to '.png'.
-        **kwargs: the rest of mmseg's ``BaseSegDataset`` arguments, e.g.
-            ``data_root='data/UECFoodPIXCOMPLETE'`` and ``data_prefix=dict(
-            img_path='train/img', seg_map_path='train/mask_id')``.
+    docstring). Images are ``.jpg``, masks ``.png`` of the same name:
+    mmseg's ``BaseSegDataset`` defaults, so its arguments are taken as they
+    are, e.g. ``data_root='data/UECFoodPIXCOMPLETE'`` and ``data_prefix=dict(
+    img_path='train/img', seg_map_path='train/mask_id')``.
     """
     METAINFO = dict(classes=UECFOODPIX_CLASSES,
                     palette=get_palette(len(UECFOODPIX_CLASSES)))
-
-    def __init__(self, img_suffix: str = '.jpg', seg_map_suffix: str = '.png',
-                 **kwargs) -> None:
-        super().__init__(img_suffix=img_suffix, seg_map_suffix=seg_map_suffix,
-                         reduce_zero_label=False, **kwargs)
 
     def missing_dir_hint(self, path: str) -> str:
         """Point at the converter when its output folder is missing.

@@ -36,7 +36,8 @@ from torch import Tensor
 from .errors import InputError, one_line_error
 
 __all__ = [
-    'locate_weights', 'read_weights', 'strip_prefix', 'check_weights',
+    'pretrained_checkpoint', 'locate_weights', 'read_weights', 'strip_prefix', 'check_keys',
+    'check_weights',
     'fetch_timm_weights', 'fetch_open_clip_weights', 'convnext_from_published_layout',
     'efficientnet_lite_key_table', 'convert_efficientnet_lite', 'read_checkpoint',
     'check_state_dict', 'load_checked_weights', 'missing_parts', 'check_branch_weights'
@@ -56,6 +57,14 @@ _BN = ('weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked')
 # --------------------------------------------------------------------------
 # local files
 # --------------------------------------------------------------------------
+def pretrained_checkpoint(init_cfg: Optional[dict]) -> Optional[str]:
+    """The file or name of an ``init_cfg`` of type ``'Pretrained'``; None
+    for any other ``init_cfg`` (the part keeps its own initialisation)."""
+    if not (isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained'):
+        return None
+    return str(init_cfg.get('checkpoint', ''))
+
+
 def locate_weights(source: str, what: str) -> Optional[str]:
     """The local file ``source`` names, or None when it is a name to fetch.
 
@@ -140,6 +149,19 @@ def strip_prefix(state_dict: Dict[str, Tensor], prefix: str) -> Dict[str, Tensor
             if key.startswith(prefix)}
 
 
+def check_keys(found: Sequence[str], expected: Sequence[str], source: str, what: str,
+               noun: str = 'key') -> None:
+    """Refuse, in one line naming ``source``, a key of ``expected`` missing
+    from ``found`` or a key of ``found`` not in ``expected``."""
+    missing = [k for k in expected if k not in found]
+    if missing:
+        raise InputError(f'{source}: not {what}: {len(missing)} {noun}(s) missing, '
+                         f'e.g. {missing[:3]}')
+    unexpected = [k for k in found if k not in expected]
+    if unexpected:
+        raise InputError(f'{source}: not {what}: unexpected {noun}(s) {unexpected[:3]}')
+
+
 def check_weights(found: Dict[str, Tensor], reference: Dict[str, Tensor],
                   source: str, what: str, strict: bool = True) -> None:
     """Keys and shapes of ``found`` against the part's own ``reference``.
@@ -155,13 +177,7 @@ def check_weights(found: Dict[str, Tensor], reference: Dict[str, Tensor],
         InputError: one line naming ``source`` and the first problem.
     """
     if strict:
-        missing = [k for k in reference if k not in found]
-        if missing:
-            raise InputError(f'{source}: not {what}: {len(missing)} key(s) missing, '
-                             f'e.g. {missing[:3]}')
-        unexpected = [k for k in found if k not in reference]
-        if unexpected:
-            raise InputError(f'{source}: not {what}: unexpected key(s) {unexpected[:3]}')
+        check_keys(found, reference, source, what)
     for key, value in found.items():
         if key in reference and value.shape != reference[key].shape:
             raise InputError(f'{source} does not fit {what}: {key} has shape '
@@ -263,14 +279,7 @@ def convert_efficientnet_lite(state_dict: Dict[str, Tensor], source: str) -> Dic
     source, extra in it or of another shape is an InputError naming it."""
     import timm
     table = efficientnet_lite_key_table()
-    missing = [k for k in table if k not in state_dict]
-    if missing:
-        raise InputError(f'{source}: not EfficientNet-Lite0 weights: {len(missing)} '
-                         f'tensor(s) missing, e.g. {missing[:3]}')
-    extra = [k for k in state_dict if k not in table]
-    if extra:
-        raise InputError(f'{source}: not EfficientNet-Lite0 weights: unexpected '
-                         f'tensor(s) {extra[:3]}')
+    check_keys(state_dict, table, source, 'EfficientNet-Lite0 weights', noun='tensor')
     with torch.device('meta'):
         reference = timm.create_model('efficientnet_lite0').state_dict()
     converted = {table[k]: v.detach().clone().contiguous() for k, v in state_dict.items()}

@@ -23,8 +23,8 @@ from torch import Tensor, nn
 
 from ...utils.errors import InputError, one_line_error
 from ...utils.weights import (check_weights, convnext_from_published_layout,
-                              fetch_timm_weights, locate_weights, read_weights,
-                              strip_prefix)
+                              fetch_timm_weights, locate_weights, pretrained_checkpoint,
+                              read_weights, strip_prefix)
 
 __all__ = ['TimmConvNeXt']
 
@@ -102,11 +102,10 @@ class TimmConvNeXt(BaseModule):
 
     def init_weights(self) -> None:
         """Load ``init_cfg``'s pretrained weights, or keep timm's init."""
-        cfg = self.init_cfg
-        if not (isinstance(cfg, dict) and cfg.get('type') == 'Pretrained'):
+        checkpoint = pretrained_checkpoint(self.init_cfg)
+        if checkpoint is None:
             super().init_weights()
             return
-        checkpoint = str(cfg.get('checkpoint', ''))
         path = locate_weights(checkpoint, 'pretrained weights')
         if path is None:
             state_dict = self._fetch(checkpoint)

@@ -30,7 +30,7 @@ from torch import Tensor, nn
 
 from ...utils.errors import InputError, did_you_mean, one_line_error
 from ...utils.weights import (check_weights, fetch_timm_weights, locate_weights,
-                              read_weights, strip_prefix)
+                              pretrained_checkpoint, read_weights, strip_prefix)
 
 __all__ = ['TimmFeatures']
 
@@ -95,11 +95,10 @@ class TimmFeatures(TIMMBackbone):
 
     def init_weights(self) -> None:
         """Load ``init_cfg``'s pretrained weights, or keep timm's init."""
-        cfg = self.init_cfg
-        if not (isinstance(cfg, dict) and cfg.get('type') == 'Pretrained'):
+        checkpoint = pretrained_checkpoint(self.init_cfg)
+        if checkpoint is None:
             super().init_weights()
             return
-        checkpoint = str(cfg.get('checkpoint', ''))
         try:
             path = locate_weights(checkpoint, 'pretrained weights')
         except InputError as exc:

@@ -31,6 +31,10 @@ class DistillKLLoss(nn.Module):
             too.
         loss_name: key of the loss in the loss dict; mmengine sums only keys
             containing ``'loss'``.
+
+    Attributes:
+        weight_scale: a further factor, 1.0 unless a schedule sets it
+            (``DistillWarmupHook`` keeps it 0 while the teacher warms up).
     """
 
     def __init__(self, temperature: float = 1.0, loss_weight: float = 1.0,
@@ -42,6 +46,7 @@ class DistillKLLoss(nn.Module):
         self.loss_weight = loss_weight
         self.detach_teacher = detach_teacher
         self._loss_name = loss_name
+        self.weight_scale = 1.0
 
     def forward(self, student_logits: Tensor, teacher_logits: Tensor,
                 valid_mask: Optional[Tensor] = None) -> Tensor:
@@ -73,7 +78,7 @@ class DistillKLLoss(nn.Module):
             kl = kl[valid_mask.bool()]
         if kl.numel() == 0:
             return student_logits.sum() * 0
-        return self.loss_weight * t ** 2 * kl.mean()
+        return self.weight_scale * self.loss_weight * t ** 2 * kl.mean()
 
     @property
     def loss_name(self) -> str:

@@ -1,0 +1,4 @@
+# DCCD on FoodSeg103-mini, distillation ablation: KL weight 0.25 (1.0 in
+# DCCD): the teacher pulls the student less.
+_base_ = './dccd_efficientnet-lite0_foodseg103-mini.py'
+model = dict(distill_loss=dict(loss_weight=0.25))

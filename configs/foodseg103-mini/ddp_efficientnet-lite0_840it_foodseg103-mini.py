@@ -1,0 +1,12 @@
+# DDP on FoodSeg103-mini from ImageNet EfficientNet-Lite0 with three times
+# the schedule (840 iterations, about six passes over the training photos;
+# ~3x the 10-minute budget of the default): does the gap to random init
+# grow with training?
+_base_ = './ddp_efficientnet-lite0_foodseg103-mini.py'
+max_iters = 840
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=30),
+    dict(type='PolyLR', power=1.0, eta_min=0.0, by_epoch=False, begin=30, end=max_iters),
+]
+default_hooks = dict(checkpoint=dict(interval=max_iters))
