@@ -30,7 +30,6 @@ preprocessor's pad size.
 
 Prints a table last and writes everything to ``--out`` (JSON).
 """
-import argparse
 import contextlib
 import logging
 import os.path as osp
@@ -52,8 +51,8 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
-from dccd.utils import (InputError, drop_pretrained, exit_on_input_error, ingredient_ids,
-                        load_config)
+from dccd.utils import (ArgumentParser, InputError, drop_pretrained, exit_on_input_error,
+                        ingredient_ids, load_config)
 from dccd.utils.results import machine_info, read_result, write_result
 
 AMP_DTYPES = {'none': None, 'fp16': 'float16', 'bf16': 'bfloat16'}
@@ -62,7 +61,7 @@ TOP_OPS = 15
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         description='Benchmark train step time, inference time and peak memory')
     parser.add_argument('config', nargs='?', help='config file')
     parser.add_argument('--train', action='store_true', help='time full train steps')

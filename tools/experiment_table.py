@@ -30,7 +30,6 @@ micro F1 on the config's held-out training images, among the spec's
 predicts, ``auto_*`` for a proposed list).
 Written for DCCD (Apache-2.0).
 """
-import argparse
 import math
 import os.path as osp
 import subprocess
@@ -47,7 +46,7 @@ import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
 from dccd.apis import use_corrupted_ingredients
 from dccd.models.segmentors.self_distill_segmentor import AUTO_METHODS
 from dccd.apis.evaluation import choose_auto, evaluate, load_model
-from dccd.utils import InputError, exit_on_input_error, load_config
+from dccd.utils import ArgumentParser, InputError, exit_on_input_error, load_config
 from dccd.utils.results import (machine_info, mean_and_spread, read_result, render,
                                 write_result)
 
@@ -59,7 +58,7 @@ PRESENCE_METRICS = tuple(f'{kind}_{score}' for kind in ('seg', 'auto')
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description='Train and test an experiment table')
+    parser = ArgumentParser(description='Train and test an experiment table')
     parser.add_argument('spec', help='table spec, e.g. configs/toy/table.yaml')
     parser.add_argument('--work-root', default='work_dirs',
                         help='work dirs go to <work-root>/<config name>[_seed<S>]')

@@ -24,7 +24,6 @@ and each class's score. Everything
 image is processed; each file is written whole (temporary file + rename). A
 bad input stops the tool with one line ``error: ...`` and exit code 2.
 """
-import argparse
 import os
 import os.path as osp
 import sys
@@ -37,10 +36,11 @@ from mmengine.config import DictAction
 from mmengine.utils import ProgressBar
 
 import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
-from dccd.apis import AUTO, check_input, init_segmentor, segment_food, select_branch
+from dccd.apis import (AUTO, check_input, check_steps, init_segmentor, segment_food,
+                       select_branch, warnings_held)
 from dccd.datasets.file_checks import decode_image
 from dccd.engine.hooks import overlay_name
-from dccd.utils import InputError, exit_on_input_error
+from dccd.utils import ArgumentParser, InputError, exit_on_input_error
 from dccd.utils.atomic_io import write_image_atomic, write_json_atomic
 from dccd.visualization import FoodSegLocalVisualizer
 
@@ -48,7 +48,7 @@ IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
 
 
 def parse_args(argv: Optional[List[str]] = None):
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         description='Segment food photos: class-id masks, overlays with a legend, '
         'and per-ingredient pixel shares (JSON)')
     parser.add_argument('config', help='config file of the checkpoint')
@@ -161,26 +161,28 @@ def main(argv: Optional[List[str]] = None):
         raise InputError(f'--ingredients: {exc}') from None
     for path in images:
         check_input(model, path)  # readable, not below the stride; warns if huge
+    check_steps(args.steps or model.test_cfg.get('steps', 3))  # warns if many
     make_out_dir(args.out_dir, images)
 
     visualizer = FoodSegLocalVisualizer(name='dccd_infer')
     visualizer.dataset_meta = model.dataset_meta
     progress = ProgressBar(len(images), file=sys.stdout)
     summary = None
-    for path in images:
-        result = segment_food(model, path, ingredients=ingredients, steps=args.steps)
-        mask_file, overlay_file, json_file = (osp.join(args.out_dir, name)
-                                              for name in result_names(path))
-        write_image_atomic(mask_file, result.mask.astype('uint8'))
-        photo = mmcv.imread(path, channel_order='rgb')
-        overlay = visualizer.draw_overlay(photo, result.mask)
-        write_image_atomic(overlay_file, mmcv.rgb2bgr(overlay))
-        info = result.to_dict()
-        info.update(image=osp.abspath(path), config=args.config,
-                    checkpoint=osp.abspath(args.checkpoint))
-        write_json_atomic(json_file, info)
-        summary = (result.branch, result.steps, result.ingredient_source)
-        progress.update()
+    with warnings_held():  # each said once above, not again into the bar
+        for path in images:
+            result = segment_food(model, path, ingredients=ingredients, steps=args.steps)
+            mask_file, overlay_file, json_file = (osp.join(args.out_dir, name)
+                                                  for name in result_names(path))
+            write_image_atomic(mask_file, result.mask.astype('uint8'))
+            photo = mmcv.imread(path, channel_order='rgb')
+            overlay = visualizer.draw_overlay(photo, result.mask)
+            write_image_atomic(overlay_file, mmcv.rgb2bgr(overlay))
+            info = result.to_dict()
+            info.update(image=osp.abspath(path), config=args.config,
+                        checkpoint=osp.abspath(args.checkpoint))
+            write_json_atomic(json_file, info)
+            summary = (result.branch, result.steps, result.ingredient_source)
+            progress.update()
     branch, steps, source = summary
     lists = f' ({source} lists)' if source.startswith(AUTO) else ''
     print(f'\nsegmented {len(images)} image(s) with the {branch} branch{lists}, {steps} DDIM '

@@ -9,17 +9,16 @@ by co-occurring foods); see ``dccd/datasets/toy_food.py``. Deterministic per
 seed; a few seconds. ``ToyFoodDataset`` also generates the default set on
 first use, so running this is optional.
 """
-import argparse
 import time
 
 from mmengine.logging import print_log
 
 from dccd.datasets.toy_food import generate_toy_food
-from dccd.utils import exit_on_input_error
+from dccd.utils import ArgumentParser, exit_on_input_error
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description='Generate the toy food dataset')
+    parser = ArgumentParser(description='Generate the toy food dataset')
     parser.add_argument('--root', default='data/toy_food', help='output folder')
     parser.add_argument('--seed', type=int, default=0, help='random seed')
     parser.add_argument('--num-train', type=int, default=600, help='train images')

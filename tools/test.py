@@ -8,7 +8,6 @@ Besides mIoU / mAcc / aAcc it prints how well the model knows what is on the
 plate (``presence/*``: precision / recall / F1 of the classes its
 segmentation finds, and of the proposed lists with ``--ingredients auto``).
 """
-import argparse
 import os
 
 from mmengine.config import DictAction
@@ -18,14 +17,16 @@ from mmengine.runner import Runner
 import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
 from dccd.apis import (describe_evaluation, use_auto_ingredients, use_ingredients_file,
                        with_presence_metric)
+from dccd.apis.preflight import check_run_inputs
 from dccd.engine import setup_cpu_dist, teardown_dist
-from dccd.utils import InputError, default_work_dir, exit_on_input_error, load_config
+from dccd.utils import (ArgumentParser, InputError, default_work_dir, exit_on_input_error,
+                        load_config)
 from dccd.utils.weights import (check_branch_weights, check_state_dict, missing_parts,
                                 read_checkpoint)
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description='Test (and evaluate) a segmentor')
+    parser = ArgumentParser(description='Test (and evaluate) a segmentor')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='where the metrics JSON and logs go')
@@ -102,10 +103,13 @@ def main(argv=None):
         use_auto_ingredients(cfg)
     cfg.test_evaluator = with_presence_metric(cfg.test_evaluator)
 
-    cfg.load_from = None  # loaded below, after the shape check
-    runner = Runner.from_cfg(cfg)
-    model = getattr(runner.model, 'module', runner.model)
-    segmentor = getattr(model, 'module', model)  # inside a TTA wrapper
+    cfg.load_from = None  # loaded below, after these checks
+    # before the Runner writes or prints anything: data, outputs, the model
+    # (on the meta device) and whether the checkpoint fits the branch it runs
+    meta_model = check_run_inputs(cfg, ['test_dataloader'], [
+        (cfg.work_dir, '--work-dir'), (args.out, '--out'), (args.show_dir, '--show-dir')],
+        pretrained=False)
+    segmentor = getattr(meta_model, 'module', meta_model)  # inside a TTA wrapper
     check_state_dict(segmentor, ckpt, args.checkpoint)
     method = None
     if args.ingredients == 'auto':
@@ -117,7 +121,9 @@ def main(argv=None):
     if hasattr(segmentor, 'parts_for'):
         check_branch_weights(segmentor, missing_parts(segmentor, ckpt), args.checkpoint,
                              segmentor.test_cfg.branch, method)
-    del ckpt
+    del ckpt, meta_model, segmentor
+    runner = Runner.from_cfg(cfg)
+    model = getattr(runner.model, 'module', runner.model)
     runner.load_checkpoint(args.checkpoint)
     print_log(f'evaluating: {describe_evaluation(model, lists)}', logger='current')
     runner.test()

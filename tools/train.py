@@ -3,7 +3,6 @@
     python tools/train.py configs/foodseg103_dccd.py [--work-dir DIR] [--resume]
         [--amp] [--cfg-options KEY=VALUE ...] [--launcher {none,pytorch,slurm,mpi}]
 """
-import argparse
 import logging
 import os
 import os.path as osp
@@ -15,12 +14,14 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
+from dccd.apis.preflight import check_run_inputs
 from dccd.engine import NonFiniteLossError, setup_cpu_dist, teardown_dist
-from dccd.utils import InputError, default_work_dir, exit_on_input_error, load_config
+from dccd.utils import (ArgumentParser, InputError, default_work_dir, exit_on_input_error,
+                        load_config)
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description='Train a segmentor')
+    parser = ArgumentParser(description='Train a segmentor')
     parser.add_argument('config', help='train config file path')
     parser.add_argument('--work-dir', help='the dir to save logs and models')
     parser.add_argument(
@@ -87,6 +88,9 @@ def main(argv=None):
                 wrapper.loss_scale = 'dynamic'
     cfg.resume = args.resume
     check_checkpoint_paths(cfg, args.resume)
+    # before the Runner writes or prints anything
+    loaders = ['train_dataloader'] + (['val_dataloader'] if cfg.get('val_cfg') else [])
+    check_run_inputs(cfg, loaders, [(cfg.work_dir, '--work-dir')])
 
     setup_cpu_dist(cfg, args.launcher)  # torchrun without CUDA: gloo
     runner = Runner.from_cfg(cfg)

@@ -1,13 +1,15 @@
 """Python API: load a checkpoint, segment food photos; test-time ingredient sources."""
 from .inference import (AUTO, FoodSegResult, build_inference_pipeline, check_input,
-                        init_segmentor, match_ingredients, segment_food, select_branch)
+                        check_steps, init_segmentor, match_ingredients, segment_food,
+                        select_branch, warnings_held)
 from .ingredient_sources import (describe_evaluation, use_auto_ingredients,
                                  use_corrupted_ingredients, use_ingredients_file,
                                  use_teacher_branch, with_presence_metric)
 
 __all__ = [
     'AUTO', 'FoodSegResult', 'init_segmentor', 'segment_food', 'match_ingredients',
-    'select_branch', 'build_inference_pipeline', 'check_input', 'use_teacher_branch',
+    'select_branch', 'build_inference_pipeline', 'check_input', 'check_steps', 'warnings_held',
+    'use_teacher_branch',
     'use_ingredients_file', 'use_corrupted_ingredients', 'use_auto_ingredients',
     'with_presence_metric', 'describe_evaluation'
 ]

@@ -42,6 +42,7 @@ list and the DDIM steps go to
 arguments; the model is never changed by a call.
 """
 import copy
+import contextlib
 import dataclasses
 import logging
 import os.path as osp
@@ -281,13 +282,36 @@ def build_inference_pipeline(cfg: Config, from_array: bool = False) -> Compose:
     return Compose(steps)
 
 
-def _check_steps(steps) -> int:
+_warnings_held = False
+
+
+def _warn(message: str) -> None:
+    """One warning line, unless :func:`warnings_held`."""
+    if not _warnings_held:
+        print_log(message, logger='current', level=logging.WARNING)
+
+
+@contextlib.contextmanager
+def warnings_held():
+    """Hold back the input and step warnings of :func:`segment_food` (a
+    tool that said them once, from :func:`check_input` and
+    :func:`check_steps`, before its loop over the photos)."""
+    global _warnings_held
+    held, _warnings_held = _warnings_held, True
+    try:
+        yield
+    finally:
+        _warnings_held = held
+
+
+def check_steps(steps) -> int:
+    """``steps`` as an int; InputError unless a whole number >= 1, and one
+    warning line above ``MANY_STEPS``."""
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
         raise InputError(f'steps must be a whole number >= 1, got {steps!r}')
     if steps > MANY_STEPS:
-        print_log(f'{steps} DDIM steps: each runs the whole decoder (DDP uses 3; more than '
-                  f'{MANY_STEPS} rarely changes the mask and costs {steps}x the time)',
-                  logger='current', level=logging.WARNING)
+        _warn(f'{steps} DDIM steps: each runs the whole decoder (DDP uses 3; more than '
+              f'{MANY_STEPS} rarely changes the mask and costs {steps}x the time)')
     return int(steps)
 
 
@@ -381,9 +405,9 @@ def _check_input_size(size, image) -> None:
     _check_image_size(size, name, 'the network input')
     height, width = (int(v) for v in size)
     if height * width > LARGE_INPUT_PIXELS:
-        print_log(f'{name} enters the network at {width}x{height} px (the config\'s test '
-                  'pipeline does not shrink it): expect a slow, memory-hungry run; '
-                  'add a Resize to the test pipeline', logger='current', level=logging.WARNING)
+        _warn(f'{name} enters the network at {width}x{height} px (the config\'s test '
+              'pipeline does not shrink it): expect a slow, memory-hungry run; '
+              'add a Resize to the test pipeline')
 
 
 def check_input(model: torch.nn.Module, image: Union[str, Path, np.ndarray]) -> None:
@@ -421,7 +445,7 @@ def segment_food(model: torch.nn.Module,
             ``steps``.
     """
     test_cfg = model.test_cfg or {}
-    steps = _check_steps(steps if steps is not None else test_cfg.get('steps', 3))
+    steps = check_steps(steps if steps is not None else test_cfg.get('steps', 3))
     branch, ids = select_branch(model, ingredients)
     data = model.data_preprocessor(_pack(model, image), False)
     source = 'none' if ids is None else 'user'

@@ -1,7 +1,8 @@
 from .class_names import (FOODSEG103_CLASSES, TOY_FOOD_CLASSES, UECFOODPIX_CLASSES,
                           background_index, get_classes, get_palette, name_lookup,
                           normalise_name)
-from .cli import default_work_dir, drop_pretrained, exit_on_input_error, load_config
+from .cli import (ArgumentParser, default_work_dir, drop_pretrained, exit_on_input_error,
+                  load_config)
 from .errors import InputError, closest, did_you_mean, one_line_error
 from .image_key import image_crc, image_key
 from .ingredients import (IngredientShare, ingredient_ids, ingredient_names,
@@ -9,7 +10,7 @@ from .ingredients import (IngredientShare, ingredient_ids, ingredient_names,
                           propose_by_area)
 
 __all__ = [
-    'InputError', 'one_line_error', 'closest', 'did_you_mean', 'load_config',
+    'InputError', 'one_line_error', 'closest', 'did_you_mean', 'ArgumentParser', 'load_config',
     'default_work_dir', 'exit_on_input_error', 'drop_pretrained',
     'FOODSEG103_CLASSES', 'UECFOODPIX_CLASSES', 'TOY_FOOD_CLASSES', 'get_classes',
     'get_palette', 'background_index', 'normalise_name', 'name_lookup',

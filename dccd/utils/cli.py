@@ -4,6 +4,7 @@ Tools stay thin (``Config.fromfile``, ``--cfg-options``, ``Runner.from_cfg``,
 as mmsegmentation's); this module adds the checks that turn a user's mistake
 into one clear line instead of a traceback.
 """
+import argparse
 import functools
 import os
 import os.path as osp
@@ -14,7 +15,17 @@ from mmengine.config import Config
 
 from .errors import InputError, closest, did_you_mean, one_line_error
 
-__all__ = ['load_config', 'default_work_dir', 'exit_on_input_error', 'drop_pretrained']
+__all__ = ['ArgumentParser', 'load_config', 'default_work_dir', 'exit_on_input_error',
+           'drop_pretrained']
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse's parser with usage mistakes in one line, like every other
+    DCCD error: ``error: <tool>: <what argparse says> (see --help)``, exit 2
+    (argparse prints its usage block first)."""
+
+    def error(self, message: str):
+        self.exit(2, f'error: {self.prog}: {message} (see --help)\n')
 
 
 def _check_key(cfg: Config, key: str, cfg_path: str):
@@ -69,7 +80,9 @@ def _check_model(cfg: Config, where: str) -> None:
         try:
             check(model)
         except ValueError as exc:
-            raise InputError(f'{where}: {exc}') from None
+            key = where.split()[-1]  # the option, when the message names it already
+            raise InputError(f"{'--cfg-options' if str(exc).startswith(key) else where}: "
+                             f'{exc}') from None
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:

@@ -65,13 +65,14 @@ def pretrained_checkpoint(init_cfg: Optional[dict]) -> Optional[str]:
     return str(init_cfg.get('checkpoint', ''))
 
 
-def locate_weights(source: str, what: str) -> Optional[str]:
+def locate_weights(source: str, what: str, hint: str = '') -> Optional[str]:
     """The local file ``source`` names, or None when it is a name to fetch.
 
     Args:
         source: a file path, or a library's pretrained name (no path
             separator, no weights suffix).
         what: the weights' description for the message ("CLIP text weights").
+        hint: appended to the message, e.g. how to write the file.
 
     Raises:
         InputError: ``source`` looks like a path but no such file exists.
@@ -81,7 +82,7 @@ def locate_weights(source: str, what: str) -> Optional[str]:
         return source
     if (not source or '/' in source or os.sep in source
             or source.endswith(WEIGHT_SUFFIXES)):
-        raise InputError(f'{what} not found: {source}')
+        raise InputError(f'{what} not found: {source}{hint}')
     return None
 
 
@@ -302,6 +303,10 @@ def read_checkpoint(path: str) -> dict:
         raise InputError(f'checkpoint not found: {path}')
     if osp.getsize(path) == 0:
         raise InputError(f'checkpoint {path} is empty (0 bytes): an interrupted copy or save?')
+    with open(path, 'rb') as f:
+        magic = f.read(2)
+    if magic not in (b'PK', b'\x80\x02'):  # torch's zip archive, or its legacy pickle
+        raise InputError(f'{path} is not a checkpoint: not a file torch.save writes')
     try:
         ckpt = torch.load(path, map_location='cpu', weights_only=True)
     except pickle.UnpicklingError as exc:
@@ -385,7 +390,8 @@ def load_checked_weights(model: nn.Module, ckpt: dict, path: str) -> Tuple[str, 
     load_state_dict(model, state, strict=False, logger='silent')  # said in one line below
     model.missing_weights, model.weights_file = missing_parts(model, state), path
     if model.missing_weights:
-        print_log(f"checkpoint {path} has no weights for {', '.join(model.missing_weights)} "
-                  '(left at their initial values)', logger='current', level=logging.WARNING)
+        print_log(f"checkpoint {path} has no weights for {', '.join(model.missing_weights)}: "
+                  'a branch that runs them will be refused', logger='current',
+                  level=logging.WARNING)
     return model.missing_weights
 

@@ -35,6 +35,16 @@ def assert_one_line_error(result, *fragments):
         assert fragment in lines[-1], lines[-1]
 
 
+def assert_refused_before_the_runner(result, work_dir, *fragments):
+    """As :func:`assert_one_line_error`, found before mmengine's Runner: the
+    one stderr line alone, no environment or config dump, no work dir."""
+    assert_one_line_error(result, *fragments)
+    assert len([line for line in result.stderr.splitlines() if line.strip()]) == 1, \
+        result.stderr[-3000:]
+    assert result.stdout.strip() == '', result.stdout[:2000]
+    assert not osp.exists(work_dir)
+
+
 def run_in_process(script, *args, monkeypatch, capsys):
     """Run ``tools/<script>`` in this process (for errors raised before the
     Runner is built: no interpreter start-up); return returncode, stderr."""
@@ -72,14 +82,19 @@ def corrupt_root(tmp_path_factory):
     return root, cut
 
 
-def test_missing_dataset_root(tmp_path):
-    """A mistyped toy root: one line, and no dataset generated at the typo."""
+def test_missing_dataset_root(toy_checkpoint, tmp_path):
+    """A mistyped toy root: one line before anything is printed or written,
+    and no dataset generated at the typo; in training and in testing."""
     missing = tmp_path / 'toy_fod'
+    words = ('ToyFoodDataset: data root not found', str(missing),
+             'generated only in data/toy_food_64')
     result = run_tool_here('train.py', MICRO_TOY_CONFIG, '--work-dir', tmp_path / 'w',
                            '--cfg-options', f'train_dataloader.dataset.data_root={missing}')
-    assert_one_line_error(result, 'ToyFoodDataset: data root not found', str(missing),
-                          'generated only in data/toy_food_64')
-    assert_no_checkpoint(tmp_path / 'w')
+    assert_refused_before_the_runner(result, tmp_path / 'w', *words)
+    result = run_tool_here('test.py', MICRO_TOY_CONFIG, toy_checkpoint[1], '--work-dir',
+                           tmp_path / 'w', '--cfg-options',
+                           f'test_dataloader.dataset.data_root={missing}')
+    assert_refused_before_the_runner(result, tmp_path / 'w', *words)
     assert not missing.exists()
 
 
@@ -103,11 +118,11 @@ def test_missing_checkpoints(tmp_path, monkeypatch, capsys):
 
 def test_checkpoint_for_other_num_classes(toy_checkpoint, toy_root, tmp_path):
     _, ckpt, _ = toy_checkpoint  # 12 classes
-    result = run_tool_here('test.py', MICRO_TOY_CONFIG, ckpt, '--work-dir', tmp_path,
+    result = run_tool_here('test.py', MICRO_TOY_CONFIG, ckpt, '--work-dir', tmp_path / 'w',
                            *toy_data_options(toy_root), 'model.decode_head.num_classes=5',
                            'model.auxiliary_head.num_classes=5')
-    assert_one_line_error(result, f'checkpoint {ckpt} does not fit the config')
-    assert_no_checkpoint(tmp_path)
+    assert_refused_before_the_runner(result, tmp_path / 'w',
+                                     f'checkpoint {ckpt} does not fit the config')
 
 
 @pytest.mark.parametrize('config, option, message', [
@@ -119,8 +134,7 @@ def test_missing_pretrained_weights(toy_root, tmp_path, config, option, message)
     missing = tmp_path / 'weights' / 'missing.pth'
     result = run_tool_here('train.py', config, '--work-dir', tmp_path / 'w',
                            *toy_data_options(toy_root), f'{option}={missing}')
-    assert_one_line_error(result, f'{message}{missing}')
-    assert_no_checkpoint(tmp_path / 'w')
+    assert_refused_before_the_runner(result, tmp_path / 'w', f'{message}{missing}')
 
 
 def test_corrupt_image_in_training(corrupt_root, tmp_path):

@@ -108,15 +108,20 @@ def test_2_teacher_of_a_checkpoint_without_its_weights(ddp_like_checkpoint, phot
     INFER.main([MICRO_TOY_CONFIG, ddp_like_checkpoint, photo, '--out-dir', str(out)])
     assert entries(out) == ['plate.json', 'plate_mask.png', 'plate_overlay.png']
     assert said[-1] == ('WARNING', f'checkpoint {ddp_like_checkpoint} has no weights for '
-                        'text_encoder, text_fusion (left at their initial values)')
+                        'text_encoder, text_fusion: a branch that runs them will be refused')
 
 
 def test_2_test_tool_refuses_the_teacher_too(ddp_like_checkpoint, toy_root, tmp_path):
+    work_dir = tmp_path / 'work'
     result = run_tool_here('test.py', MICRO_TOY_CONFIG, ddp_like_checkpoint, '--work-dir',
-                           tmp_path, *toy_data_options(toy_root), 'model.test_cfg.branch=teacher')
+                           work_dir, *toy_data_options(toy_root), 'model.test_cfg.branch=teacher')
     assert result.returncode == 2, result.stderr[-2000:]
-    assert result.stderr.strip().splitlines()[-1].startswith(
-        f'error: checkpoint {ddp_like_checkpoint} has no weights for text_encoder')
+    # found before the Runner: no config dump, no work dir
+    assert result.stderr.strip().splitlines() == [
+        f'error: checkpoint {ddp_like_checkpoint} has no weights for text_encoder, text_fusion, '
+        "which the teacher runs: it was trained from another config; give this config's "
+        'checkpoint, or run the student (no ingredients)']
+    assert result.stdout == '' and not work_dir.exists()
 
 
 # ---- 3. wrong-typed --cfg-options values ---------------------------------
@@ -231,3 +236,48 @@ def test_reserved_word_gets_no_food_suggestions(toy_checkpoint, photo, tmp_path,
                                           '--out-dir', tmp_path / 'o', '--ingredients',
                                           'auto, rice'], capsys, "'auto'")
     assert 'tofu' not in line and 'mango' not in line
+
+
+# ---- round 3: what the before/after table of 95 inputs still found -------
+@pytest.mark.parametrize('tool, option', [
+    ('train', '--work-dir'), ('test', '--work-dir'), ('test', '--out'), ('test', '--show-dir')])
+def test_output_folder_below_a_file(tool, option, toy_checkpoint, toy_root, tmp_path, capsys):
+    (tmp_path / 'file').write_text('x')
+    below = tmp_path / 'file' / 'sub'
+    argv = [MICRO_TOY_CONFIG] + ([toy_checkpoint[1]] if tool == 'test' else [])
+    argv += ['--work-dir', tmp_path / 'work'] if option != '--work-dir' else []
+    argv += [option, below] + toy_data_options(toy_root)
+    fails_in_one_line(dict(train=TRAIN, test=TEST)[tool].main, argv, capsys,
+                      f'cannot create {option} {below}', f'{tmp_path / "file"} is a file')
+    assert entries(tmp_path) == ['file']
+
+
+def test_usage_mistakes_are_one_line_too(toy_checkpoint, photo, tmp_path, capsys):
+    line = fails_in_one_line(INFER.main, [MICRO_TOY_CONFIG, toy_checkpoint[1], photo,
+                                          '--out-dir', tmp_path / 'o', '--steps', 'abc'],
+                             capsys, '--steps', "invalid int value: 'abc'", '(see --help)')
+    assert line.startswith('error: ')
+    fails_in_one_line(TEST.main, [MICRO_TOY_CONFIG, toy_checkpoint[1], '--ingredients', 'auto',
+                                  '--ingredients-file', tmp_path / 'lists.json'], capsys,
+                      'not allowed with argument --ingredients')
+
+
+def test_a_text_file_is_not_a_checkpoint(tmp_path, photo, capsys):
+    text = tmp_path / 'notes.pth'
+    text.write_text('these are my notes\n')
+    fails_in_one_line(INFER.main, [MICRO_TOY_CONFIG, text, photo, '--out-dir', tmp_path / 'o'],
+                      capsys, f'{text} is not a checkpoint: not a file torch.save writes')
+
+
+def test_many_steps_are_said_once_before_the_progress_bar(toy_checkpoint, photo, tmp_path,
+                                                          said):
+    folder = tmp_path / 'in'
+    folder.mkdir()
+    for name in ('a.png', 'b.png'):
+        os.link(photo, folder / name)
+    INFER.main([MICRO_TOY_CONFIG, toy_checkpoint[1], str(folder), '--out-dir',
+                str(tmp_path / 'out'), '--steps', '101'])
+    assert [msg for _, msg in said if 'DDIM steps' in msg] == [
+        '101 DDIM steps: each runs the whole decoder (DDP uses 3; more than 100 rarely changes '
+        'the mask and costs 101x the time)']
+    assert len(entries(tmp_path / 'out')) == 6

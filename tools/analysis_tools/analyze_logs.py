@@ -29,7 +29,7 @@ import os
 import os.path as osp
 from typing import Dict, List, Sequence, Tuple
 
-from dccd.utils import InputError, exit_on_input_error
+from dccd.utils import ArgumentParser, InputError, exit_on_input_error
 from dccd.utils.atomic_io import write_figure_atomic
 
 DEFAULT_KEYS = ('loss_ce_teacher', 'loss_ce_student', 'loss_kl', 'aux.loss_ce',
@@ -44,7 +44,7 @@ Series = Dict[str, Tuple[List[int], List[float]]]
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='Plot training curves from JSON logs')
+    parser = ArgumentParser(description='Plot training curves from JSON logs')
     parser.add_argument('runs', nargs='+', help='work dirs, timestamp dirs or scalars.json')
     parser.add_argument('--keys', nargs='+', default=list(DEFAULT_KEYS),
                         help='scalars to plot, one PNG each')

@@ -40,12 +40,12 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS, TRANSFORMS
 
 import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
-from dccd.utils import InputError, exit_on_input_error, load_config
+from dccd.utils import ArgumentParser, InputError, exit_on_input_error, load_config
 from dccd.utils.atomic_io import write_bytes_atomic, write_figure_atomic
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         description='Confusion matrix of predicted masks against the test set')
     parser.add_argument('config', help='config file path (its test_dataloader)')
     parser.add_argument('pred_dir', help='predicted masks from tools/test.py --out')

@@ -41,7 +41,7 @@ from torch import nn
 
 import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
 from dccd.models.segmentors import SelfDistillSegmentor
-from dccd.utils import InputError, exit_on_input_error, load_config
+from dccd.utils import ArgumentParser, InputError, exit_on_input_error, load_config
 from dccd.utils.atomic_io import write_json_atomic
 
 DEFAULT_SHAPE = (512, 512)
@@ -49,7 +49,7 @@ BRANCHES = ('student', 'teacher')
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         description='Parameters and FLOPs of a DCCD config per part and DDIM steps')
     parser.add_argument('config', help='config file path')
     parser.add_argument('--shape', type=int, nargs='+',

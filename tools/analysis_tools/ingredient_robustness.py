@@ -39,7 +39,8 @@ from mmengine.registry import init_default_scope
 import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
 from dccd.apis import use_corrupted_ingredients, use_teacher_branch
 from dccd.apis.evaluation import choose_auto, evaluate, load_model
-from dccd.utils import InputError, default_work_dir, exit_on_input_error, load_config
+from dccd.utils import (ArgumentParser, InputError, default_work_dir, exit_on_input_error,
+                        load_config)
 from dccd.utils.atomic_io import write_figure_atomic
 from dccd.utils.results import render, write_result
 
@@ -47,7 +48,7 @@ DEFAULT_RATES = (0.0, 0.1, 0.25, 0.5)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         description='Teacher mIoU under corrupted ingredient lists, against the student')
     parser.add_argument('config', help='config file path')
     parser.add_argument('checkpoint', help='checkpoint file')

@@ -13,7 +13,6 @@ right, each titled, drawn with the ingredient legend of
 Inputs are checked before anything is written; files are written whole.
 Written for DCCD (Apache-2.0).
 """
-import argparse
 import os.path as osp
 from typing import List
 
@@ -22,7 +21,7 @@ import numpy as np
 
 import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
 from dccd.apis import check_input, init_segmentor, segment_food
-from dccd.utils import InputError, exit_on_input_error
+from dccd.utils import ArgumentParser, InputError, exit_on_input_error
 from dccd.utils.atomic_io import write_image_atomic
 from dccd.visualization import FoodSegLocalVisualizer
 
@@ -30,7 +29,7 @@ TITLE_H = 22
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description='GT and model overlays side by side')
+    parser = ArgumentParser(description='GT and model overlays side by side')
     parser.add_argument('images', nargs='+', help='photos')
     parser.add_argument('--out-dir', required=True, help='where the JPEGs go')
     parser.add_argument('--model', nargs=3, action='append', required=True,

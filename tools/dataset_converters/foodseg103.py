@@ -9,7 +9,6 @@ image without a mask or the reverse, an image/mask size mismatch, label ids
 outside 0..103 (255 = ignore is allowed) and unreadable or truncated files.
 Exit status: 0 when clean, 1 when problems were found, 2 for a bad ROOT.
 """
-import argparse
 import os
 import os.path as osp
 import sys
@@ -17,13 +16,13 @@ import sys
 from mmengine.logging import print_log
 
 from dccd.datasets.file_checks import check_folder_pairs
-from dccd.utils import FOODSEG103_CLASSES, InputError, exit_on_input_error
+from dccd.utils import FOODSEG103_CLASSES, ArgumentParser, InputError, exit_on_input_error
 
 SPLITS = ('train', 'test')
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description='Check a FoodSeg103 copy')
+    parser = ArgumentParser(description='Check a FoodSeg103 copy')
     parser.add_argument('root', help='dataset root, e.g. data/FoodSeg103')
     parser.add_argument('--check', action='store_true', required=True,
                         help='count pairs and report problems (the only mode)')

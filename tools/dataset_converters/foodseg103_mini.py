@@ -15,13 +15,12 @@ so ``FoodSeg103Dataset`` reads it. Every file is written whole (temporary file
 written. Written for DCCD (Apache-2.0); FoodSeg103 (Wu et al., ACM MM 2021)
 is Apache-2.0.
 """
-import argparse
 import io
 import os.path as osp
 
 from PIL import Image
 
-from dccd.utils import InputError, exit_on_input_error
+from dccd.utils import ArgumentParser, InputError, exit_on_input_error
 from dccd.utils.atomic_io import write_bytes_atomic
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -31,7 +30,7 @@ JPEG_QUALITY = 90
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description='Build FoodSeg103-mini from FoodSeg103')
+    parser = ArgumentParser(description='Build FoodSeg103-mini from FoodSeg103')
     parser.add_argument('release', help='the FoodSeg103 release root (data/FoodSeg103)')
     parser.add_argument('out', help='the FoodSeg103-mini root to write')
     return parser.parse_args(argv)

@@ -19,7 +19,6 @@ unreadable) are reported and skipped.
 pairs the dataset will load (converted masks when present, else the raw ones).
 Exit status: 0 when clean, 1 when problems were found, 2 for a bad ROOT.
 """
-import argparse
 import os
 import os.path as osp
 import sys
@@ -30,7 +29,8 @@ from PIL import Image
 
 from dccd.datasets.file_checks import (bad_ids, check_folder_pairs, decode_mask,
                                        list_files, pair_files, size_mismatch)
-from dccd.utils import UECFOODPIX_CLASSES, InputError, exit_on_input_error, present_ids
+from dccd.utils import (UECFOODPIX_CLASSES, ArgumentParser, InputError, exit_on_input_error,
+                        present_ids)
 from dccd.utils.atomic_io import write_bytes_atomic
 
 SPLITS = ('train', 'test')
@@ -39,7 +39,7 @@ RED = 0  # channel of Pillow's RGB arrays
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         description='Convert UEC-FoodPIX Complete masks, or check a copy')
     parser.add_argument('root', help='dataset root, e.g. data/UECFoodPIXCOMPLETE')
     parser.add_argument('--out-dir', help='where {split}/mask_id goes (default: root)')

@@ -11,16 +11,15 @@ the same training folders, at ``val.txt`` (``dataset.ann_file``): the held-out
 images are then never trained on, and checkpoints or thresholds can be chosen
 on them instead of on the test split. Written for DCCD (Apache-2.0).
 """
-import argparse
 import os
 import os.path as osp
 
 from dccd.datasets.val_split import split_ids, write_id_list
-from dccd.utils import InputError, exit_on_input_error
+from dccd.utils import ArgumentParser, InputError, exit_on_input_error
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description='Write a seeded train/val id split')
+    parser = ArgumentParser(description='Write a seeded train/val id split')
     parser.add_argument('img_dir', help='the training image folder')
     parser.add_argument('out_dir', help='where train.txt and val.txt go')
     parser.add_argument('--fraction', type=float, default=0.1,

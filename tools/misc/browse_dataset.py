@@ -38,7 +38,7 @@ from mmengine.runner import set_random_seed
 from mmseg.registry import DATASETS, MODELS
 
 import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
-from dccd.utils import (InputError, exit_on_input_error, get_classes, image_key,
+from dccd.utils import (ArgumentParser, InputError, exit_on_input_error, get_classes, image_key,
                         ingredient_names, load_config)
 from dccd.utils.atomic_io import write_image_atomic, write_json_atomic
 
@@ -52,7 +52,7 @@ IGNORE_INDEX = 255
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         description='Write augmented samples with their ingredient prompt')
     parser.add_argument('config', help='config file path')
     parser.add_argument('--split', choices=SPLITS, default='train',

@@ -18,12 +18,12 @@ import os.path as osp
 from mmengine.config import DictAction
 
 import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
-from dccd.utils import exit_on_input_error, load_config
+from dccd.utils import ArgumentParser, exit_on_input_error, load_config
 from dccd.utils.atomic_io import write_bytes_atomic
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='Print the merged config')
+    parser = ArgumentParser(description='Print the merged config')
     parser.add_argument('config', help='config file path')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,

@@ -24,7 +24,7 @@ import torch
 from mmengine.logging import print_log
 
 import dccd  # noqa: F401  (applies dccd.compat: mmengine checkpoints load safely)
-from dccd.utils import InputError, exit_on_input_error
+from dccd.utils import ArgumentParser, InputError, exit_on_input_error
 from dccd.utils.atomic_io import write_bytes_atomic
 from dccd.utils.weights import read_checkpoint
 
@@ -33,7 +33,7 @@ HASH_CHARS = 8
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         description='Strip a checkpoint to meta + weights and add its hash to the name')
     parser.add_argument('in_file', help='checkpoint from training (e.g. iter_80000.pth)')
     parser.add_argument('out_file', help='output name; -<sha256[:8]>.pth is appended')

@@ -9,11 +9,10 @@ the repository root). ``--check`` changes nothing and
 exits 1, naming the blocks, when any differs from its file: a number edited by
 hand, or a file re-measured without re-rendering. Written for DCCD (Apache-2.0).
 """
-import argparse
 import os.path as osp
 import sys
 
-from dccd.utils import InputError, exit_on_input_error
+from dccd.utils import ArgumentParser, InputError, exit_on_input_error
 from dccd.utils.atomic_io import write_bytes_atomic
 from dccd.utils.results import render_readme, stale_blocks
 
@@ -22,7 +21,7 @@ READMES = ('README.md', osp.join('configs', 'foodseg103-mini', 'README.md'))
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description="Render README.md's results tables")
+    parser = ArgumentParser(description="Render README.md's results tables")
     parser.add_argument('--readme', nargs='+', default=[osp.join(REPO, r) for r in READMES],
                         help='the files (their blocks name files relative to --root)')
     parser.add_argument('--root', default=REPO, help='what the blocks\' paths are relative to')

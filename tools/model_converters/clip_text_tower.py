@@ -27,14 +27,14 @@ from dccd.models.text_encoders.clip_text_encoder import (build_text_tower,
                                                          read_text_tower_weights,
                                                          resolve_quick_gelu,
                                                          text_tower_config)
-from dccd.utils import exit_on_input_error
+from dccd.utils import ArgumentParser, exit_on_input_error
 from dccd.utils.atomic_io import save_torch_atomic
 
 FORMAT = 'dccd-clip-text-tower'
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         description='Write the text tower of an open_clip checkpoint to a small file')
     parser.add_argument('src', help="open_clip checkpoint file or pretrained tag ('openai')")
     parser.add_argument('dst', help='output file (.pth)')

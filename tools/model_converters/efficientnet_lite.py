@@ -16,11 +16,10 @@ nothing is written. The output holds ``{'meta': {...}, 'state_dict': {...}}``
 (written atomically). The weights expect inputs normalised to [-1, 1]
 (mean = std = 127.5). Written for DCCD (Apache-2.0).
 """
-import argparse
 import os.path as osp
 
 import dccd  # noqa: F401  (applies dccd.compat)
-from dccd.utils import InputError, exit_on_input_error
+from dccd.utils import ArgumentParser, InputError, exit_on_input_error
 from dccd.utils.atomic_io import save_torch_atomic
 from dccd.utils.weights import convert_efficientnet_lite, read_weights
 
@@ -40,7 +39,7 @@ def package_file() -> str:
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         description='Convert EfficientNet-Lite0 ImageNet weights to timm names')
     parser.add_argument('src', nargs='?', help=f'source .pth (default: the {PACKAGE} file)')
     parser.add_argument('dst', nargs='?', default=DEFAULT_DST,

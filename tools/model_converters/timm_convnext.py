@@ -36,7 +36,7 @@ from mmengine.logging import print_log
 
 import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
 from dccd.models.backbones import TimmConvNeXt
-from dccd.utils import InputError, exit_on_input_error
+from dccd.utils import ArgumentParser, InputError, exit_on_input_error
 from dccd.utils.atomic_io import save_torch_atomic
 
 FORMAT = 'dccd-timm-convnext'
@@ -44,7 +44,7 @@ BACKBONE_PREFIXES = ('stem.', 'stages.')
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         description='Write timm ConvNeXt weights to a file the DCCD configs load offline')
     parser.add_argument('src', help="timm pretrained tag ('convnext_large.fb_in22k') "
                         'or a local weights file')

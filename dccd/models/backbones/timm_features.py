@@ -99,10 +99,7 @@ class TimmFeatures(TIMMBackbone):
         if checkpoint is None:
             super().init_weights()
             return
-        try:
-            path = locate_weights(checkpoint, 'pretrained weights')
-        except InputError as exc:
-            raise InputError(f'{exc}{self.missing_hint}') from None
+        path = locate_weights(checkpoint, 'pretrained weights', self.missing_hint)
         if path is None:
             state_dict = fetch_timm_weights(
                 checkpoint, 'to work offline, pass a local file as '

@@ -315,6 +315,12 @@ class CLIPIngredientEncoder(BaseModule):
             self.tower.eval()
         return self
 
+    def check_pretrained(self) -> None:
+        """InputError now when ``pretrained`` names a file that does not
+        exist (before training starts; testing loads a checkpoint instead)."""
+        if self.pretrained is not None:
+            locate_weights(self.pretrained, WHAT)
+
     def init_weights(self) -> None:
         """Apply ``init_cfg`` and load ``pretrained`` (once), then clear the cache."""
         first_time = not self.is_init
