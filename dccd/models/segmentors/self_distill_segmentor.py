@@ -44,6 +44,7 @@ from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig, SampleList
 from torch import Tensor
 
+from ..decode_heads.diffusion_head import label_samples
 from ...utils import (InputError, background_index, get_classes, ingredient_names,
                       propose_by_area)
 
@@ -269,7 +270,11 @@ class SelfDistillSegmentor(EncoderDecoder):
             losses[self.distill_loss.loss_name] = self.distill_loss(
                 logits['student'], logits['teacher'], valid)
         if self.with_auxiliary_head:
-            losses.update(self._auxiliary_head_forward_train(feats, data_samples))
+            aux_samples = data_samples
+            if self.train_cfg.get('aux_loss_at_feature_size', False):
+                # the GT at the feature size (nearest), as the noised target
+                aux_samples = label_samples(noised.labels)
+            losses.update(self._auxiliary_head_forward_train(feats, aux_samples))
         if self.presence_head is not None:
             losses.update(self.presence_head.loss(feature, [s.metainfo for s in data_samples]))
         return losses
