@@ -32,9 +32,8 @@ import torch.utils.checkpoint as cp
 from mmcv.cnn import ConvModule
 from mmcv.cnn.bricks.transformer import FFN
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
-from mmengine.structures import PixelData
+from mmseg.models.losses import accuracy
 from mmseg.registry import MODELS
-from mmseg.structures import SegDataSample
 from mmseg.utils import ConfigType, SampleList
 from torch import Tensor
 
@@ -45,7 +44,7 @@ from ..layers.noise_schedule import (cosine_log_snr, ddim_step, log_snr_to_alpha
 from ..layers.positional_encoding import sine_positional_encoding
 from ..layers.time_embedding import TimeEmbedding
 
-__all__ = ['DeformableDiffusionHead', 'NoisedGT', 'label_samples']
+__all__ = ['DeformableDiffusionHead', 'NoisedGT', 'losses_at_label_size']
 
 
 class NoisedGT(NamedTuple):
@@ -61,10 +60,32 @@ class NoisedGT(NamedTuple):
     labels: Tensor
 
 
-def label_samples(labels: Tensor) -> SampleList:
-    """(N, H, W) class maps as data samples whose ``gt_sem_seg`` they are
-    (for a loss taken at the feature size)."""
-    return [SegDataSample(gt_sem_seg=PixelData(data=label[None])) for label in labels]
+def losses_at_label_size(head: BaseDecodeHead, logits: Tensor, labels: Tensor) -> dict:
+    """A head's decode losses and ``acc_seg``, as its ``loss_by_feat``, for
+    logits that already have the labels' size.
+
+    ``BaseDecodeHead.loss_by_feat`` resizes the logits to the labels even
+    when the sizes match; with ~100 classes that identity resize and its
+    backward cost as much as the loss itself on a CPU. Used for the losses
+    taken at the feature size (no pixel sampler).
+
+    Args:
+        head (BaseDecodeHead): Gives ``loss_decode`` and ``ignore_index``.
+        logits (Tensor): (N, num_classes, H, W).
+        labels (Tensor): (N, H, W) long.
+    """
+    if logits.shape[-2:] != labels.shape[-2:]:
+        raise ValueError(f'logits {tuple(logits.shape)} and labels {tuple(labels.shape)} '
+                         'differ in size')
+    losses = dict()
+    loss_modules = head.loss_decode if isinstance(head.loss_decode, nn.ModuleList) \
+        else [head.loss_decode]
+    for loss_module in loss_modules:
+        value = loss_module(logits, labels, ignore_index=head.ignore_index)
+        name = loss_module.loss_name
+        losses[name] = losses[name] + value if name in losses else value
+    losses['acc_seg'] = accuracy(logits, labels, ignore_index=head.ignore_index)
+    return losses
 
 
 def reference_points(height: int, width: int, device: torch.device) -> Tensor:
@@ -253,7 +274,7 @@ class DeformableDiffusionHead(BaseDecodeHead):
         """
         logits = self(inputs, noised.noisy_map, noised.log_snr)
         if self.loss_at_feature_size:
-            batch_data_samples = label_samples(noised.labels)
+            return losses_at_label_size(self, logits, noised.labels), logits
         return self.loss_by_feat(logits, batch_data_samples), logits
 
     def loss(self, inputs: Tuple[Tensor], batch_data_samples: SampleList,

@@ -2,7 +2,12 @@
 
 Every input level is resized to the first (finest) level, the maps are
 concatenated and one convolution + norm (+ activation) fuses them into a
-single map for the diffusion decoder. It follows mmseg's FPN in DDP's
+single map for the diffusion decoder. With DDP's 1x1 fusing convolution the
+same map is computed more cheaply: a 1x1 convolution and bilinear resizing
+are both linear maps that commute (the resizing weights of a pixel sum to
+1, so the bias passes through), so each level is convolved with its slice of
+the weight at its own resolution and the results are resized and summed;
+the concatenated maps are never built. It follows mmseg's FPN in DDP's
 baseline (``in_channels=[256] * 4``) or, in DCCD's "DDP-FPN" variant, replaces
 it and merges the backbone stages directly (``in_channels=[192, 384, 768, 1536]``
 for ConvNeXt-L). Written for DCCD (Apache-2.0) after DDP's description.
@@ -63,7 +68,26 @@ class MultiStageMerging(BaseModule):
             raise ValueError(f'expected {len(self.in_channels)} input levels, '
                              f'got {len(inputs)}')
         size = inputs[0].shape[2:]
-        resized = [x if x.shape[2:] == size else F.interpolate(
-            x, size=size, mode='bilinear', align_corners=self.align_corners)
-            for x in inputs]
+        if self.fuse.conv.kernel_size == (1, 1):
+            return (self._fuse_per_level(inputs, size), )
+        resized = [self._resize(x, size) for x in inputs]
         return (self.fuse(torch.cat(resized, dim=1)), )
+
+    def _resize(self, x: Tensor, size) -> Tensor:
+        if x.shape[2:] == size:
+            return x
+        return F.interpolate(x, size=size, mode='bilinear', align_corners=self.align_corners)
+
+    def _fuse_per_level(self, inputs: Sequence[Tensor], size) -> Tensor:
+        """``self.fuse(cat(resized inputs))`` for a 1x1 ``fuse.conv``,
+        convolving each level before resizing it: (N, out_channels, *size)."""
+        conv = self.fuse.conv
+        weights = conv.weight.split(self.in_channels, dim=1)
+        merged = sum(self._resize(F.conv2d(x, w), size) for x, w in zip(inputs, weights))
+        if conv.bias is not None:
+            merged = merged + conv.bias.view(1, -1, 1, 1)
+        if self.fuse.with_norm:
+            merged = self.fuse.norm(merged)
+        if self.fuse.with_activation:
+            merged = self.fuse.activate(merged)
+        return merged

@@ -41,10 +41,10 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 from mmengine.config import ConfigDict
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.registry import MODELS
-from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig, SampleList
-from torch import Tensor
+from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig, SampleList, add_prefix
+from torch import Tensor, nn
 
-from ..decode_heads.diffusion_head import label_samples
+from ..decode_heads.diffusion_head import losses_at_label_size
 from ...utils import (InputError, background_index, get_classes, ingredient_names,
                       propose_by_area)
 
@@ -270,14 +270,23 @@ class SelfDistillSegmentor(EncoderDecoder):
             losses[self.distill_loss.loss_name] = self.distill_loss(
                 logits['student'], logits['teacher'], valid)
         if self.with_auxiliary_head:
-            aux_samples = data_samples
-            if self.train_cfg.get('aux_loss_at_feature_size', False):
-                # the GT at the feature size (nearest), as the noised target
-                aux_samples = label_samples(noised.labels)
-            losses.update(self._auxiliary_head_forward_train(feats, aux_samples))
+            losses.update(self.auxiliary_losses(feats, data_samples, noised.labels))
         if self.presence_head is not None:
             losses.update(self.presence_head.loss(feature, [s.metainfo for s in data_samples]))
         return losses
+
+    def auxiliary_losses(self, feats: Sequence[Tensor], data_samples: SampleList,
+                         labels: Tensor) -> dict:
+        """``aux.*`` losses: mmseg's (logits up-sampled to the GT), or with
+        ``train_cfg.aux_loss_at_feature_size`` against ``labels``, the GT at
+        the feature size (nearest, as the noised target; cheaper with many
+        classes)."""
+        if not self.train_cfg.get('aux_loss_at_feature_size', False):
+            return self._auxiliary_head_forward_train(feats, data_samples)
+        if isinstance(self.auxiliary_head, nn.ModuleList):
+            raise ValueError('train_cfg.aux_loss_at_feature_size supports one auxiliary head')
+        logits = self.auxiliary_head(feats)
+        return add_prefix(losses_at_label_size(self.auxiliary_head, logits, labels), 'aux')
 
     # ------------------------------------------------------------ inference
     def sample_branch(self, feature: Tensor, batch_img_metas: List[dict], branch: str,
