@@ -1,7 +1,7 @@
 """Train and test the runs of an experiment table, write its results JSON.
 
     python tools/experiment_table.py SPEC [--work-root work_dirs] [--retrain]
-        [--render-only] [--cfg-options KEY=VALUE ...]
+        [--allow-dirty] [--render-only] [--cfg-options KEY=VALUE ...]
 
 SPEC (``configs/toy/table.yaml``, ``configs/foodseg103-mini/table.yaml``)
 names the runs (a config, relative to SPEC, and its seeds) and the rows of
@@ -13,11 +13,19 @@ there (so the README's main command, which trains the toy DCCD, is reused),
 then evaluates every row of it in this process
 (:func:`dccd.apis.evaluation.evaluate`, the same metrics as ``tools/test.py``).
 It says which run of how many it is on, with an ETA, and writes
-``SPEC's folder/<output>``: per run and seed the checkpoint, iterations and
-wall time; per row and seed mIoU, mAcc, aAcc, the per-class IoU and the
-spec's class-group means; over the seeds the mean and half the range; plus
-the command, date, machine and commit. README.md renders its tables from that
-file (``tools/misc/render_results.py``). ``--render-only`` reprints the table
+``SPEC's folder/<output>`` after every finished run (so a run cut off by the
+end of a session is the only one lost): per run and seed the checkpoint,
+iterations, wall time, the commit it trained on (taken at its start) and its
+learning curve (the validation metrics the run logged, on the held-out
+images); per row and seed mIoU, mAcc, aAcc, the per-class IoU and the spec's
+class-group means; over the seeds the mean and half the range; plus the
+command, date, machine and commit. A run and seed already in that file with
+the same config and iterations is kept as recorded (no checkpoint needed:
+``--retrain`` trains it again). Training refuses to start while ``.py`` files
+under ``dccd/``, ``configs/`` or ``tools/`` have uncommitted changes;
+``--allow-dirty`` allows it and records the diff's SHA-256. README.md renders
+its tables from that file (``tools/misc/render_results.py``); a spec's
+``curve_figure`` is drawn from it too. ``--render-only`` reprints the table
 of an existing file.
 
 Lists of a teacher row (``lists``): ``gt`` (default: from the GT mask, an
@@ -30,6 +38,9 @@ micro F1 on the config's held-out training images, among the spec's
 predicts, ``auto_*`` for a proposed list).
 Written for DCCD (Apache-2.0).
 """
+import glob
+import hashlib
+import json
 import math
 import os.path as osp
 import subprocess
@@ -64,6 +75,9 @@ def parse_args(argv=None):
                         help='work dirs go to <work-root>/<config name>[_seed<S>]')
     parser.add_argument('--retrain', action='store_true',
                         help='train even where a final checkpoint exists')
+    parser.add_argument('--allow-dirty', action='store_true',
+                        help='train although .py files under dccd/, configs/ or tools/ have '
+                        "uncommitted changes (the diff's SHA-256 is recorded)")
     parser.add_argument('--render-only', action='store_true',
                         help="print the table of the spec's existing results file")
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
@@ -131,14 +145,70 @@ def plan_runs(spec: Config, spec_dir: str, work_root: str, cfg_options: dict) ->
 
 
 # --------------------------------------------------------------------------
+# what a run trained on
+# --------------------------------------------------------------------------
+CODE_DIRS = ('dccd', 'configs', 'tools')
+REPO = osp.dirname(HERE)
+
+
+def _git(*args) -> str:
+    out = subprocess.run(['git', *args], cwd=REPO, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise InputError(f'git {args[0]} failed in {REPO}: {out.stderr.strip()}')
+    return out.stdout
+
+
+def code_state(allow_dirty: bool) -> dict:
+    """The commit a run starts from; InputError when ``.py`` files under
+    ``CODE_DIRS`` have uncommitted changes, unless ``allow_dirty`` (then the
+    SHA-256 of their diff against HEAD is recorded)."""
+    pathspec = [f'{d}/*.py' for d in CODE_DIRS]
+    changed = _git('status', '--porcelain', '--', *pathspec).split('\n')
+    changed = [line[3:] for line in changed if line.strip()]
+    state = dict(commit=_git('rev-parse', 'HEAD').strip(), diff_sha256=None)
+    if changed:
+        if not allow_dirty:
+            raise InputError(f'{len(changed)} .py file(s) under {", ".join(CODE_DIRS)} have '
+                             f'uncommitted changes (e.g. {changed[0]}): commit them, or pass '
+                             '--allow-dirty to record the diff\'s hash')
+        diff = _git('diff', 'HEAD', '--', *pathspec) + ''.join(
+            open(osp.join(REPO, f), encoding='utf-8', errors='replace').read()
+            for f in sorted(changed) if osp.isfile(osp.join(REPO, f))
+            and not _git('ls-files', f).strip())
+        state['diff_sha256'] = hashlib.sha256(diff.encode('utf-8')).hexdigest()
+    return state
+
+
+def learning_curve(work_dir: str) -> List[dict]:
+    """The validation metrics a run logged (mmengine's ``vis_data/scalars.json``
+    of each of its timestamped folders; a resumed run has several), one
+    entry per validated iteration, in order."""
+    points = {}
+    for path in sorted(glob.glob(osp.join(glob.escape(work_dir), '*', 'vis_data',
+                                          'scalars.json'))):
+        with open(path, encoding='utf-8') as f:
+            for line in f:
+                record = json.loads(line)
+                if 'mIoU' in record and 'step' in record:
+                    points[int(record['step'])] = {m: record[m] for m in BASE_METRICS
+                                                   if m in record}
+    return [dict(iter=step, **points[step]) for step in sorted(points)]
+
+
+# --------------------------------------------------------------------------
 # training and testing
 # --------------------------------------------------------------------------
 WALL_FILE = 'train_wall.json'
+RUN_FILE = 'run_info.json'
 
 
-def train(entry: dict, cfg_options: dict) -> float:
+def train(entry: dict, cfg_options: dict, state: dict) -> float:
     """Train one run with tools/train.py; its wall time in seconds, also
-    written to ``<work dir>/train_wall.json`` (read back when it is reused)."""
+    written to ``<work dir>/train_wall.json`` (read back when it is reused).
+    ``state`` (:func:`code_state`) goes to ``<work dir>/run_info.json``
+    before training starts."""
+    dump(dict(state, started=time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())),
+         osp.join(entry['work_dir'], RUN_FILE))
     options = [f'{k}={v}' for k, v in cfg_options.items()]
     if not entry['default_seed']:
         options.append(f"randomness.seed={entry['seed']}")
@@ -159,6 +229,13 @@ def recorded_wall(entry: dict) -> Optional[float]:
     """The wall time a reused run's training took, when this tool trained it."""
     path = osp.join(entry['work_dir'], WALL_FILE)
     return load(path)['train_wall_s'] if osp.isfile(path) else None
+
+
+def run_info(entry: dict) -> dict:
+    """What ``run_info.json`` recorded when the run started (commit, diff
+    hash, start time); empty for a run this tool did not start."""
+    path = osp.join(entry['work_dir'], RUN_FILE)
+    return dict(load(path)) if osp.isfile(path) else {}
 
 
 def group_means(metrics: dict, groups: Dict[str, List[str]]) -> dict:
@@ -216,9 +293,12 @@ def choose_auto_threshold(spec: Config, cfg: Config, model, method: str) -> dict
 
 
 def summarise(spec: Config, plan: List[dict], per_seed: Dict[str, Dict[int, dict]]) -> list:
+    """The spec's rows with at least one seed: per seed, mean and spread."""
     rows = []
     for row in spec.rows:
         seeds = per_seed[row['name']]
+        if not seeds:
+            continue
         metrics = [m for m in list(BASE_METRICS) + list(spec.get('class_groups') or {})
                    + list(PRESENCE_METRICS) + ['threshold']
                    if all(seeds[s].get(m) is not None for s in seeds)]
@@ -233,6 +313,73 @@ def summarise(spec: Config, plan: List[dict], per_seed: Dict[str, Dict[int, dict
     return rows
 
 
+def recorded_runs(output: str, plan: List[dict], spec: Config) -> Dict[tuple, dict]:
+    """(run, seed) -> its record and row metrics, for the planned runs that
+    ``output`` already holds with the same config and iterations."""
+    if not osp.isfile(output):
+        return {}
+    old = read_result(output)
+    recorded = {}
+    for entry in plan:
+        run = old.get('runs', {}).get(entry['run'])
+        info = (run or {}).get('seeds', {}).get(str(entry['seed']))
+        if not info or info.get('iters') != entry['iters'] or \
+                osp.normpath(run['config']) != osp.relpath(entry['config']):
+            continue
+        rows = {row['name']: row['per_seed'][str(entry['seed'])] for row in old['rows']
+                if row['run'] == entry['run'] and str(entry['seed']) in row['per_seed']}
+        if {row['name'] for row in spec.rows if row['run'] == entry['run']} <= set(rows):
+            recorded[entry['run'], entry['seed']] = dict(info=info, rows=rows)
+    return recorded
+
+
+def run_record(entry: dict, wall: Optional[float]) -> dict:
+    """What the results file keeps of a run and seed."""
+    return dict(work_dir=entry['work_dir'], checkpoint=entry['checkpoint'],
+                iters=entry['iters'], train_wall_s=None if wall is None else round(wall, 1),
+                **run_info(entry), curve=learning_curve(entry['work_dir']))
+
+
+def write_table(output: str, spec: Config, args, runs: dict,
+                per_seed: Dict[str, Dict[int, dict]]) -> dict:
+    """Write the results file of the runs done so far (rows without a seed
+    yet are left out), and the spec's curve figure."""
+    labels = dict(mIoU='mIoU', mAcc='mAcc', aAcc='aAcc', **(spec.get('metric_labels') or {}))
+    names = {name for name, seeds in per_seed.items() if seeds}
+    result = write_result(output, 'experiment_table', dict(
+        title=spec.get('title', ''), spec=osp.relpath(args.spec), cfg_options=args.cfg_options,
+        metrics=list(spec.metrics), metric_labels=labels,
+        class_groups=dict(spec.get('class_groups') or {}),
+        comparisons=[c for c in spec.get('comparisons') or []
+                     if c['row'] in names and c['minus'] in names],
+        runs=runs, rows=summarise(spec, [], per_seed)))
+    if spec.get('curve_figure'):
+        plot_curves(result, osp.join(osp.dirname(output), spec.curve_figure))
+    return result
+
+
+def plot_curves(result: dict, path: str) -> None:
+    """mIoU on the held-out images against the iteration, one line per run
+    and seed (a PNG, written atomically)."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    from dccd.utils.atomic_io import write_figure_atomic
+    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=100)
+    for name, run in result['runs'].items():
+        for seed, info in sorted(run['seeds'].items()):
+            curve = info.get('curve') or []
+            if curve:
+                ax.plot([p['iter'] for p in curve], [p['mIoU'] for p in curve], marker='o',
+                        label=f'{name} (seed {seed})')
+    ax.set_xlabel('iteration')
+    ax.set_ylabel('mIoU, held-out train photos')
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title(result.get('title', ''))
+    write_figure_atomic(path, fig)
+
+
 @exit_on_input_error
 def main(argv=None):
     args = parse_args(argv)
@@ -244,36 +391,39 @@ def main(argv=None):
         return
     plan = plan_runs(spec, spec_dir, args.work_root, args.cfg_options)
     MMLogger.get_instance('experiment_table', log_level='WARNING')
+    recorded = {} if args.retrain else recorded_runs(output, plan, spec)
     per_seed = {row['name']: {} for row in spec.rows}
     runs, trained_walls, start = {}, [], time.time()
     for index, entry in enumerate(plan, 1):
+        key = entry['run'], entry['seed']
+        runs.setdefault(entry['run'], dict(config=osp.relpath(entry['config']), seeds={}))
+        if key in recorded:
+            print(f"\n== run {index}/{len(plan)}: {osp.basename(entry['config'])} seed "
+                  f"{entry['seed']}: recorded in {spec.output}, kept", flush=True)
+            runs[entry['run']]['seeds'][str(entry['seed'])] = recorded[key]['info']
+            for name, metrics in recorded[key]['rows'].items():
+                per_seed[name][entry['seed']] = metrics
+            continue
         to_train = args.retrain or not osp.isfile(entry['checkpoint'])
         eta = ''
         if trained_walls:
-            left = sum(1 for e in plan[index - 1:]
-                       if args.retrain or not osp.isfile(e['checkpoint']))
+            left = sum(1 for e in plan[index - 1:] if (e['run'], e['seed']) not in recorded
+                       and (args.retrain or not osp.isfile(e['checkpoint'])))
             eta = f', ETA {left * sum(trained_walls) / len(trained_walls) / 60:.0f} min'
         print(f"\n== run {index}/{len(plan)}: {osp.basename(entry['config'])} seed "
               f"{entry['seed']} ({'training' if to_train else 'reusing its checkpoint'}"
               f"{eta}; {(time.time() - start) / 60:.1f} min so far)", flush=True)
         if to_train:
-            wall = train(entry, args.cfg_options)
+            wall = train(entry, args.cfg_options, code_state(args.allow_dirty))
             trained_walls.append(wall)
         else:
             wall = recorded_wall(entry)
         for name, metrics in evaluate_rows(spec, entry, args.cfg_options).items():
             per_seed[name][entry['seed']] = metrics
-        runs.setdefault(entry['run'], dict(config=osp.relpath(entry['config']), seeds={}))
-        runs[entry['run']]['seeds'][str(entry['seed'])] = dict(
-            work_dir=entry['work_dir'], checkpoint=entry['checkpoint'],
-            iters=entry['iters'], train_wall_s=None if wall is None else round(wall, 1))
-    labels = dict(mIoU='mIoU', mAcc='mAcc', aAcc='aAcc', **(spec.get('metric_labels') or {}))
-    result = write_result(output, 'experiment_table', dict(
-        title=spec.get('title', ''), spec=osp.relpath(args.spec), cfg_options=args.cfg_options,
-        metrics=list(spec.metrics), metric_labels=labels,
-        class_groups=dict(spec.get('class_groups') or {}),
-        comparisons=list(spec.get('comparisons') or []), runs=runs,
-        rows=summarise(spec, plan, per_seed)))
+        runs[entry['run']]['seeds'][str(entry['seed'])] = run_record(entry, wall)
+        result = write_table(output, spec, args, runs, per_seed)
+        print(f'wrote {output} ({index}/{len(plan)} runs)', flush=True)
+    result = write_table(output, spec, args, runs, per_seed)
     print('\n' + render(result) + '\n' + render(result, 'comparisons'))
     print(f'wrote {output}')
 

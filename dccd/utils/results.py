@@ -160,6 +160,8 @@ def _experiment_table(result: dict, view: Optional[str]) -> str:
         return _experiment_comparisons(result)
     if view == 'ingredients':
         return _experiment_ingredients(result)
+    if view == 'curve':
+        return _experiment_curve(result)
     labels = result['metric_labels']
     header = ['model'] + [labels[m] for m in result['metrics']]
     rows = []
@@ -179,9 +181,41 @@ def _experiment_runs(result: dict) -> str:
     for name, run in result['runs'].items():
         for seed, info in sorted(run['seeds'].items()):
             wall = info.get('train_wall_s')
+            commit = (info.get('commit') or '-')[:7]
+            if info.get('diff_sha256'):
+                commit += f" + diff {info['diff_sha256'][:8]}"
             rows.append([f"`{osp.basename(run['config'])}`", seed, f"{info['iters']:,}",
-                         '-' if wall is None else _duration(wall)])
-    return _table(['config', 'seed', 'iterations', 'train + test wall time'], rows)
+                         '-' if wall is None else _duration(wall), commit])
+    return _table(['config', 'seed', 'iterations', 'train + test wall time', 'trained at'],
+                  rows)
+
+
+def last_quarter_gain(curve: List[dict], iters: int) -> Optional[float]:
+    """mIoU at the end of a run minus its mIoU at the last validation at or
+    before 3/4 of it (None without both points)."""
+    if not curve or curve[-1]['iter'] != iters:
+        return None
+    earlier = [p for p in curve if p['iter'] <= 0.75 * iters]
+    return curve[-1]['mIoU'] - earlier[-1]['mIoU'] if earlier else None
+
+
+def _experiment_curve(result: dict) -> str:
+    """mIoU on the held-out images at each validated iteration, per run and
+    seed, and the gain over the last quarter of the run."""
+    steps = sorted({p['iter'] for run in result['runs'].values()
+                    for info in run['seeds'].values() for p in info.get('curve') or []})
+    rows = []
+    for name, run in result['runs'].items():
+        for seed, info in sorted(run['seeds'].items()):
+            curve = {p['iter']: p['mIoU'] for p in info.get('curve') or []}
+            if not curve:
+                continue
+            gain = last_quarter_gain(info['curve'], info['iters'])
+            rows.append([f"`{osp.basename(run['config'])}`", seed]
+                        + [_number(curve.get(step)) for step in steps]
+                        + ['-' if gain is None else f'{gain:+.2f}'])
+    header = ['config', 'seed'] + [f'{step:,}' for step in steps] + ['last quarter']
+    return _table(header, rows)
 
 
 def _scores(mean: dict, kind: str) -> List[str]:

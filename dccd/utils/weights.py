@@ -276,15 +276,17 @@ def efficientnet_lite_key_table(depths=EFFICIENTNET_LITE0_DEPTHS) -> Dict[str, s
 
 def convert_efficientnet_lite(state_dict: Dict[str, Tensor], source: str) -> Dict[str, Tensor]:
     """EfficientNet-Lite0 weights renamed to timm's through the key table,
-    checked against timm's ``efficientnet_lite0``: a tensor missing from the
-    source, extra in it or of another shape is an InputError naming it."""
+    checked against timm's ``tf_efficientnet_lite0`` (the network these
+    TensorFlow-trained weights belong in: TF "SAME" padding; the names and
+    shapes equal ``efficientnet_lite0``'s): a tensor missing from the source,
+    extra in it or of another shape is an InputError naming it."""
     import timm
     table = efficientnet_lite_key_table()
     check_keys(state_dict, table, source, 'EfficientNet-Lite0 weights', noun='tensor')
     with torch.device('meta'):
-        reference = timm.create_model('efficientnet_lite0').state_dict()
+        reference = timm.create_model('tf_efficientnet_lite0').state_dict()
     converted = {table[k]: v.detach().clone().contiguous() for k, v in state_dict.items()}
-    check_weights(converted, reference, source, 'timm efficientnet_lite0')
+    check_weights(converted, reference, source, 'timm tf_efficientnet_lite0')
     return converted
 
 

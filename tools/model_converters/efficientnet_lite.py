@@ -11,8 +11,12 @@ names, not list order): ``_blocks.0 .. 15`` become timm's nested
 ``blocks.S.B``, block 0 has no expand conv, and the batch-norm names shift
 (``_bn0 / _bn1 / _bn2`` inside an expanding block are timm's ``bn1 / bn2 /
 bn3``). Any tensor missing from the source, extra in it, or of a shape that
-differs from timm's ``efficientnet_lite0`` is refused with one line and
-nothing is written. The output holds ``{'meta': {...}, 'state_dict': {...}}``
+differs from timm's ``tf_efficientnet_lite0`` is refused with one line and
+nothing is written. Build the weights into ``tf_efficientnet_lite0``, the
+network with TensorFlow's "SAME" padding they were trained with: there they
+reproduce the original model's logits exactly (a test checks it against the
+original implementation, PyPI ``efficientnet-lite-pytorch``); in timm's
+``efficientnet_lite0`` (symmetric padding) they do not. The output holds ``{'meta': {...}, 'state_dict': {...}}``
 (written atomically). The weights expect inputs normalised to [-1, 1]
 (mean = std = 127.5). Written for DCCD (Apache-2.0).
 """
@@ -55,11 +59,11 @@ def main(argv=None) -> None:
         raise InputError(f'EfficientNet-Lite0 weights not found: {src}')
     state_dict = convert_efficientnet_lite(read_weights(src, 'EfficientNet-Lite0 weights')[0],
                                            src)
-    meta = dict(format=FORMAT, arch='efficientnet_lite0', source=osp.basename(src),
+    meta = dict(format=FORMAT, arch='tf_efficientnet_lite0', source=osp.basename(src),
                 normalisation='inputs in [-1, 1]: mean = std = 127.5')
     save_torch_atomic(dict(meta=meta, state_dict=state_dict), args.dst)
     params = sum(v.numel() for k, v in state_dict.items() if not k.endswith('num_batches_tracked'))
-    print(f'wrote {len(state_dict)} tensors ({params:,} parameters) of efficientnet_lite0 '
+    print(f'wrote {len(state_dict)} tensors ({params:,} parameters) of tf_efficientnet_lite0 '
           f'in timm names to {args.dst}')
 
 
