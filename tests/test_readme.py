@@ -1,4 +1,5 @@
 """README.md's results tables are rendered from the JSON the measuring tools wrote."""
+import glob
 import os.path as osp
 import re
 import shutil
@@ -22,6 +23,19 @@ def test_every_results_block_equals_its_file():
     assert {'configs/toy/results.json', 'configs/toy/ingredient_robustness.json',
             'configs/toy/benchmark_cpu.json'} <= files
     assert stale_blocks(text, REPO) == []
+
+
+def test_render_check_covers_every_readme_with_results():
+    """``render_results.py --check`` (what CI runs through this test) reads
+    README.md and every configs/*/README.md, and finds nothing stale."""
+    tool = load_tool('misc/render_results.py')
+    readmes = tool.default_readmes()
+    with_blocks = [r for r in glob.glob(osp.join(REPO, '**', 'README.md'), recursive=True)
+                   if BLOCK.search(open(r, encoding='utf-8').read())
+                   and '/work_dirs/' not in r and '/data/' not in r]
+    assert set(with_blocks) <= set(readmes)
+    assert osp.join(REPO, 'configs', 'foodseg103-mini', 'README.md') in readmes
+    tool.main(['--check'])  # exits 1 on a stale block
 
 
 def test_result_files_say_how_and_where_they_were_measured():

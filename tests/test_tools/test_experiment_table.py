@@ -1,11 +1,12 @@
 """tools/experiment_table.py: spec checks, class-group means, summary, table."""
+import json
 import math
 
 import pytest
 
 from conftest import load_tool
 from dccd.utils import InputError
-from dccd.utils.results import render
+from dccd.utils.results import last_quarter_gain, render, write_result
 
 tool = load_tool('experiment_table.py')
 
@@ -88,3 +89,92 @@ def test_auto_rows_and_the_ingredients_view(tmp_path):
     assert render(result, 'ingredients').splitlines()[2:] == [
         '| A | none (image only) | - | - | - | - | 50.00 | 90.00 | 60.00 |',
         '| A teacher | auto:area | 0.10 | 80.00 | 70.00 | 72.50 | 55.00 | 85.00 | 64.00 |']
+
+
+# ---------------------------------------------------------------- runs pinned to code
+def git(repo, *args):
+    import subprocess
+    return subprocess.run(['git', *args], cwd=repo, check=True, capture_output=True,
+                          text=True).stdout
+
+
+@pytest.fixture
+def code_repo(tmp_path, monkeypatch):
+    """A git repository with dccd/, configs/ and tools/ for ``code_state``."""
+    repo = tmp_path / 'repo'
+    for folder in ('dccd', 'configs', 'tools'):
+        (repo / folder).mkdir(parents=True)
+        (repo / folder / 'a.py').write_text('x = 1\n')
+    (repo / 'README.md').write_text('text\n')
+    git(repo, 'init', '-q')
+    git(repo, 'add', '.')
+    git(repo, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'init')
+    monkeypatch.setattr(tool, 'REPO', str(repo))
+    return repo
+
+
+def test_code_state_names_the_commit_and_refuses_uncommitted_code(code_repo):
+    head = git(code_repo, 'rev-parse', 'HEAD').strip()
+    assert tool.code_state(False) == dict(commit=head, diff_sha256=None)
+    (code_repo / 'README.md').write_text('edited\n')  # not code: still clean
+    assert tool.code_state(False)['diff_sha256'] is None
+    (code_repo / 'dccd' / 'a.py').write_text('x = 2\n')
+    with pytest.raises(InputError, match=r"1 \.py file\(s\) under dccd, configs, tools have "
+                                         r"uncommitted changes \(e\.g\. dccd/a\.py\)"):
+        tool.code_state(False)
+    first = tool.code_state(True)
+    assert first['commit'] == head and len(first['diff_sha256']) == 64
+    (code_repo / 'tools' / 'new.py').write_text('y = 1\n')  # an untracked file counts
+    second = tool.code_state(True)
+    assert second['diff_sha256'] != first['diff_sha256']
+    (code_repo / 'tools' / 'new.py').unlink()
+    assert tool.code_state(True) == first  # the same changes, the same hash
+
+
+def test_learning_curve_reads_every_logged_validation(tmp_path):
+    """Two timestamped folders, as a resumed run leaves them."""
+    for stamp, lines in (('20261206_070000', [dict(step=50, loss=3.0),
+                                              dict(step=100, mIoU=5.5, mAcc=9.0, aAcc=50.0)]),
+                         ('20261206_080000', [dict(step=200, mIoU=8.25, mAcc=12.0,
+                                                   aAcc=60.0)])):
+        folder = tmp_path / stamp / 'vis_data'
+        folder.mkdir(parents=True)
+        (folder / 'scalars.json').write_text(''.join(json.dumps(l) + '\n' for l in lines))
+    assert tool.learning_curve(str(tmp_path)) == [
+        dict(iter=100, mIoU=5.5, mAcc=9.0, aAcc=50.0),
+        dict(iter=200, mIoU=8.25, mAcc=12.0, aAcc=60.0)]
+    assert tool.learning_curve(str(tmp_path / 'none')) == []
+
+
+def test_the_curve_view_and_the_last_quarter_gain():
+    curve = [dict(iter=i, mIoU=m) for i, m in ((250, 4.0), (500, 8.0), (750, 10.5),
+                                                (1000, 11.0))]
+    # 3/4 of 1,000 is 750: 11.0 - 10.5
+    assert last_quarter_gain(curve, 1000) == pytest.approx(0.5)
+    assert last_quarter_gain(curve[:3], 1000) is None  # not finished
+    result = dict(kind='experiment_table', runs=dict(a=dict(config='x/a.py', seeds={
+        '0': dict(iters=1000, curve=curve), '1': dict(iters=1000, curve=[])})))
+    assert render(result, 'curve').splitlines() == [
+        '| config | seed | 250 | 500 | 750 | 1,000 | last quarter |',
+        '|---|---|---|---|---|---|---|',
+        '| `a.py` | 0 | 4.00 | 8.00 | 10.50 | 11.00 | +0.50 |']
+
+
+def test_recorded_runs_are_kept_and_a_changed_schedule_is_not(tmp_path):
+    spec = tool.read_spec(spec_file(tmp_path, GOOD))
+    plan = [dict(run='a', seed=0, config=str(tmp_path / 'a.py'), iters=100),
+            dict(run='a', seed=1, config=str(tmp_path / 'a.py'), iters=100)]
+    rows = [dict(name='A', run='a', per_seed={'0': dict(mIoU=40.0)}),
+            dict(name='A teacher', run='a', per_seed={'0': dict(mIoU=50.0)})]
+    record = dict(iters=100, commit='abc', curve=[])
+    output = tmp_path / 'results.json'
+    import os.path as osp
+    write_result(str(output), 'experiment_table', dict(
+        runs=dict(a=dict(config=osp.relpath(plan[0]['config']), seeds={'0': record})),
+        rows=rows, metrics=['mIoU']))
+    kept = tool.recorded_runs(str(output), plan, spec)
+    assert list(kept) == [('a', 0)]
+    assert kept['a', 0] == dict(info=record, rows={'A': dict(mIoU=40.0),
+                                                   'A teacher': dict(mIoU=50.0)})
+    plan[0]['iters'] = 200  # another schedule: trained again
+    assert tool.recorded_runs(str(output), plan, spec) == {}

@@ -3,12 +3,13 @@
     python tools/misc/render_results.py [--check] [--readme FILE ...]
 
 Each block ``<!-- results FILE [VIEW] -->`` ... ``<!-- /results -->`` of a
-README (default: README.md and configs/foodseg103-mini/README.md) is replaced
+README (default: README.md and every ``configs/*/README.md``) is replaced
 by the table ``FILE`` renders (:mod:`dccd.utils.results`; FILE is relative to
 the repository root). ``--check`` changes nothing and
 exits 1, naming the blocks, when any differs from its file: a number edited by
 hand, or a file re-measured without re-rendering. Written for DCCD (Apache-2.0).
 """
+import glob
 import os.path as osp
 import sys
 
@@ -17,12 +18,17 @@ from dccd.utils.atomic_io import write_bytes_atomic
 from dccd.utils.results import render_readme, stale_blocks
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-READMES = ('README.md', osp.join('configs', 'foodseg103-mini', 'README.md'))
+
+
+def default_readmes() -> list:
+    """README.md and every configs/*/README.md."""
+    return [osp.join(REPO, 'README.md')] + sorted(
+        glob.glob(osp.join(REPO, 'configs', '*', 'README.md')))
 
 
 def parse_args(argv=None):
     parser = ArgumentParser(description="Render README.md's results tables")
-    parser.add_argument('--readme', nargs='+', default=[osp.join(REPO, r) for r in READMES],
+    parser.add_argument('--readme', nargs='+', default=default_readmes(),
                         help='the files (their blocks name files relative to --root)')
     parser.add_argument('--root', default=REPO, help='what the blocks\' paths are relative to')
     parser.add_argument('--check', action='store_true',
