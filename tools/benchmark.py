@@ -5,6 +5,7 @@
         [--device cpu|cuda] [--threads N] [--pretrained] [--profile] [--out FILE.json]
         [--cfg-options KEY=VALUE ...]
     python tools/benchmark.py --table A.json B.json ...   # one table of saved runs
+    python tools/benchmark.py CONFIG --train ... --compare REV --out FILE.json
 
 The model is built from the config with random weights (no downloads: the
 backbone's ``init_cfg`` and the text encoder's ``pretrained`` are dropped
@@ -28,14 +29,24 @@ preprocessor's pad size.
 - ``--profile``: afterwards, the top operators by self time (torch.profiler)
   of 3 train steps and/or 3 inferences at the middle step count.
 
+- ``--compare REV``: the same measurement (this file's harness) of the
+  ``dccd`` code and configs at git revision REV (a temporary worktree) and of
+  the working tree, one after the other in fresh processes of this run, then
+  both rows and the speed-up.
+  Train steps also report CPU time per step (``time.process_time``: all
+  threads), steadier than wall time on a machine shared with other jobs.
+
 Prints a table last and writes everything to ``--out`` (JSON).
 """
 import contextlib
 import logging
+import os
 import os.path as osp
 import resource
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from typing import Dict, List, Optional
 
@@ -89,6 +100,8 @@ def parse_args(argv=None):
         '--cfg-options', nargs='+', action=DictAction,
         help='override settings of the config, e.g. model.backbone.with_cp=True; '
         'every key must already exist')
+    parser.add_argument('--compare', metavar='REV',
+                        help='also measure git revision REV (old vs new in one run)')
     parser.add_argument('--table', nargs='+', metavar='JSON',
                         help='print one table of saved --out files and exit')
     return parser.parse_args(argv)
@@ -192,17 +205,21 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def timed(fn, iters: int, warmup: int, device: torch.device) -> List[float]:
-    """Milliseconds of each of ``iters`` calls of ``fn`` after ``warmup`` calls."""
+def timed(fn, iters: int, warmup: int, device: torch.device, cpu_times: Optional[list] = None
+          ) -> List[float]:
+    """Milliseconds of each of ``iters`` calls of ``fn`` after ``warmup`` calls
+    (and, into ``cpu_times``, the process's CPU milliseconds of each)."""
     for _ in range(warmup):
         fn()
     times = []
     for _ in range(iters):
         sync(device)
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         fn()
         sync(device)
         times.append(1000.0 * (time.perf_counter() - start))
+        if cpu_times is not None:
+            cpu_times.append(1000.0 * (time.process_time() - cpu_start))
     return times
 
 
@@ -267,9 +284,11 @@ def bench_train(model, cfg, data, args, device) -> dict:
         model.train_step(data, optim_wrapper)
 
     reset_peak(device)
-    times = timed(step, args.iters, args.warmup, device)
+    cpu_times = []
+    times = timed(step, args.iters, args.warmup, device, cpu_times)
     result = dict(ms_per_iter=statistics.median(times), ms_per_iter_min=min(times),
                   ms_per_iter_all=[round(t, 3) for t in times],
+                  cpu_ms_per_iter=statistics.median(cpu_times),
                   peak_memory_mib=peak_mib(device))
     if args.profile:
         print(f'\n== profile: train step (top {TOP_OPS} ops, {PROFILE_ITERS} steps) ==')
@@ -315,12 +334,16 @@ def table_rows(result: dict) -> List[List[str]]:
     cp = '+cp' if any(result.get('with_cp', {}).values()) else ''
     setup = (f"{osp.basename(result['config'])} b{result['batch']} "
              f"{result['size'][0]}x{result['size'][1]} {result['amp']}{cp}")
+    if result.get('revision'):
+        setup += f" @ {result['revision']}"
     mem = 'CUDA peak alloc' if result['device_type'] == 'cuda' else 'peak RSS'
     rows = []
     if result.get('train'):
         train = result['train']
+        cpu = f", CPU {train['cpu_ms_per_iter']:.0f} ms" if 'cpu_ms_per_iter' in train else ''
         rows.append([setup, 'train step',
-                     f"{train['ms_per_iter']:.1f} ms/iter (min {train['ms_per_iter_min']:.1f})",
+                     f"{train['ms_per_iter']:.1f} ms/iter (min {train['ms_per_iter_min']:.1f})"
+                     + cpu,
                      f"{train['peak_memory_mib'] / 1024:.2f} GiB {mem}"])
     if result.get('infer'):
         infer = result['infer']
@@ -345,13 +368,74 @@ def print_table(results: List[dict]) -> None:
             print('  '.join('-' * width for width in widths))
 
 
+# --------------------------------------------------------------------------
+# old vs new
+# --------------------------------------------------------------------------
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def run_in_tree(tree: str, argv: List[str], out: str) -> dict:
+    """This benchmark (this file: the same harness for both sides) on
+    ``tree``'s ``dccd`` and configs."""
+    cmd = [sys.executable, osp.abspath(__file__), *argv, '--out', out]
+    env = dict(os.environ, PYTHONPATH=tree)
+    done = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        tail = (done.stderr.strip().splitlines() or ['no output'])[-1]
+        raise InputError(f'the benchmark failed in {tree}: {tail}')
+    return read_result(out)
+
+
+def compare(args, argv: List[str]) -> None:
+    """Measure revision ``args.compare`` and the working tree in turn."""
+    rev = args.compare
+    strip = {'--compare', '--out'}
+    rest, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in strip:
+            skip = True
+        elif not any(arg.startswith(f'{flag}=') for flag in strip):
+            rest.append(arg)
+    with tempfile.TemporaryDirectory(prefix='dccd_bench_') as tmp:
+        old_tree = osp.join(tmp, 'old')
+        made = subprocess.run(['git', 'worktree', 'add', '--detach', old_tree, rev], cwd=REPO,
+                              capture_output=True, text=True)
+        if made.returncode != 0:
+            raise InputError(f'--compare {rev}: {made.stderr.strip().splitlines()[-1]}')
+        try:
+            old = run_in_tree(old_tree, rest, osp.join(tmp, 'old.json'))
+            new = run_in_tree(REPO, rest, osp.join(tmp, 'new.json'))
+        finally:
+            subprocess.run(['git', 'worktree', 'remove', '--force', old_tree], cwd=REPO,
+                           capture_output=True)
+    old['revision'] = subprocess.run(['git', 'rev-parse', '--short', rev], cwd=REPO,
+                                     capture_output=True, text=True).stdout.strip()
+    new['revision'] = 'working tree'
+    print_table([old, new])
+    speedup = {}
+    if old.get('train') and new.get('train'):
+        speedup = dict(
+            wall=old['train']['ms_per_iter'] / new['train']['ms_per_iter'],
+            cpu=old['train']['cpu_ms_per_iter'] / new['train']['cpu_ms_per_iter'])
+        print(f"train step speed-up over {old['revision']}: {speedup['wall']:.2f}x wall, "
+              f"{speedup['cpu']:.2f}x CPU time")
+    if args.out:
+        write_result(args.out, 'benchmark_compare', dict(old=old, new=new, speedup=speedup))
+
+
 @exit_on_input_error
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(argv)
     if args.table:
         print_table([read_result(path) for path in args.table])
         return
     check_args(args)
+    if args.compare:
+        compare(args, argv)
+        return
     device = pick_device(args.device)
     if args.amp != 'none' and device.type != 'cuda':
         if args.train:

@@ -316,6 +316,26 @@ def _benchmark(result: dict, view: Optional[str]) -> str:
     return _table(header, [cells]) + f'\n\n{setup}. ' + _machine_line(result)
 
 
+@renderer('benchmark_compare')
+def _benchmark_compare(result: dict, view: Optional[str]) -> str:
+    """Old and new train step of one ``benchmark.py --compare`` run."""
+    rows = []
+    for side in ('old', 'new'):
+        run, train = result[side], result[side]['train']
+        rows.append([f"`{osp.basename(run['config'])}`", run['revision'],
+                     f"{train['ms_per_iter']:.0f} ms", f"{train['cpu_ms_per_iter']:.0f} ms"])
+    speedup = result['speedup']
+    rows[1] += [f"{speedup['wall']:.2f}×", f"{speedup['cpu']:.2f}×"]
+    rows[0] += ['', '']
+    new = result['new']
+    setup = (f"batch {new['batch']}, {new['size'][0]}×{new['size'][1]}, {new['amp']}, "
+             f"{new['machine']['torch_threads']} torch threads, median of {new['iters']} "
+             f"steps after {new['warmup']}")
+    header = ['config', 'code', 'train step (wall)', 'CPU time', 'speed-up (wall)',
+              'speed-up (CPU)']
+    return _table(header, rows) + f'\n\n{setup}. ' + _machine_line(result)
+
+
 # --------------------------------------------------------------------------
 # README
 # --------------------------------------------------------------------------

@@ -60,3 +60,38 @@ def test_benchmark_bad_options_exit_2(capsys):
         assert exit_info.value.code == 2, args
         lines = capsys.readouterr().err.strip().splitlines()
         assert len(lines) == 1 and expected in lines[0], (args, lines)
+
+
+def test_compare_measures_a_revision_and_the_working_tree_in_one_run(tmp_path):
+    """``--compare HEAD``: the committed code in a temporary worktree, then
+    this tree, both rows, the speed-up, and the worktree is gone after."""
+    import subprocess
+    out = str(tmp_path / 'compare.json')
+    result = run_tool_here('benchmark.py', 'configs/toy/toy_ddp.py', '--train', '--size', '64',
+                           '64', '--batch', '2', '--iters', '2', '--warmup', '1', '--device',
+                           'cpu', '--threads', '1', '--compare', 'HEAD', '--out', out)
+    assert result.returncode == 0, result.stderr[-3000:]
+    with open(out) as f:
+        bench = json.load(f)
+    assert bench['kind'] == 'benchmark_compare'
+    head = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=REPO,
+                          capture_output=True, text=True).stdout.strip()
+    assert (bench['old']['revision'], bench['new']['revision']) == (head, 'working tree')
+    for side in ('old', 'new'):
+        train = bench[side]['train']
+        assert len(train['ms_per_iter_all']) == 2 and train['cpu_ms_per_iter'] > 0
+    assert bench['speedup']['wall'] == pytest.approx(
+        bench['old']['train']['ms_per_iter'] / bench['new']['train']['ms_per_iter'])
+    assert 'speed-up over' in result.stdout
+    worktrees = subprocess.run(['git', 'worktree', 'list'], cwd=REPO, capture_output=True,
+                               text=True).stdout
+    assert 'dccd_bench_' not in worktrees
+    from dccd.utils.results import render
+    table = render(bench).splitlines()
+    assert table[2].startswith('| `toy_ddp.py` | ' + head) and 'working tree' in table[3]
+
+
+def test_compare_with_an_unknown_revision_is_one_line(tmp_path):
+    result = run_tool_here('benchmark.py', TOY, '--train', '--compare', 'no-such-rev')
+    assert result.returncode == 2
+    assert result.stderr.count('\n') == 1 and '--compare no-such-rev' in result.stderr
