@@ -143,14 +143,14 @@ def test_presence_configs_add_only_the_head_and_its_targets(child, parent):
 @pytest.mark.parametrize('variant, changed', [
     ('kl0.25', {'distill_loss.loss_weight'}), ('kl2', {'distill_loss.loss_weight'}),
     ('t2', {'distill_loss.temperature'}), ('nodetach', {'distill_loss.detach_teacher'}),
-    ('warmup140', set())])
+    ('warmuphalf', set())])
 def test_mini_distillation_ablations_state_one_setting(variant, changed):
     parent = 'foodseg103-mini/dccd_efficientnet-lite0_foodseg103-mini.py'
     child = f'foodseg103-mini/dccd-{variant}_efficientnet-lite0_foodseg103-mini.py'
     assert model_diff(child, parent) == changed
     cfg, base = (Config.fromfile(osp.join(CONFIG_DIR, c)) for c in (child, parent))
     assert {k for k in cfg.keys() if k != 'model' and cfg[k] != base.get(k)} == (
-        {'custom_hooks'} if variant == 'warmup140' else set())
+        {'custom_hooks'} if variant == 'warmuphalf' else set())
 
 
 def _batch(num_classes, size=64):

@@ -51,7 +51,9 @@ def test_needs_a_distilling_model_and_a_count():
 
 def test_warmup_config_states_only_the_hook():
     base = Config.fromfile(f'{REPO_CONFIGS}/dccd_efficientnet-lite0_foodseg103-mini.py')
-    leaf = Config.fromfile(f'{REPO_CONFIGS}/dccd-warmup140_efficientnet-lite0_foodseg103-mini.py')
+    leaf = Config.fromfile(f'{REPO_CONFIGS}/dccd-warmuphalf_efficientnet-lite0_foodseg103-mini.py')
+    # the first half of the schedule's 2,000 iterations
+    assert base.train_cfg.max_iters == 2000
     assert leaf.custom_hooks == base.custom_hooks + [
-        dict(type='DistillWarmupHook', warmup_iters=140)]
+        dict(type='DistillWarmupHook', warmup_iters=1000)]
     assert leaf.model == base.model and leaf.train_cfg == base.train_cfg

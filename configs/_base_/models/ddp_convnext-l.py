@@ -68,6 +68,9 @@ model = dict(
         bit_scale=0.01,
         sample_range=(0.0, 0.999),
         time_difference=1,
+        # DDP's CE on logits up-sampled to the GT; True takes it at 1/4 size
+        # (the FoodSeg103-mini configs do, to save CPU time)
+        loss_at_feature_size=False,
         with_cp=False,
         num_classes=104,
         dropout_ratio=0.0,
@@ -86,7 +89,8 @@ model = dict(
         norm_cfg=norm_cfg,
         align_corners=False,
         loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=0.4)),
-    train_cfg=dict(),
+    # the auxiliary CE, as mmseg and DDP, on logits up-sampled to the GT
+    train_cfg=dict(aux_loss_at_feature_size=False),
     # branch None: the image-only student (the teacher for DCC); lists
     # 'metainfo' (the pipeline's) or 'auto' (proposed from the image; auto's
     # None = the default: method 'presence' with a presence head, else
