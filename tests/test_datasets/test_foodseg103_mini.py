@@ -26,18 +26,21 @@ def test_mini_configs_read_the_real_files_and_hold_out_their_split():
     root = require_shared('foodseg103_mini')
     cfg = Config.fromfile(DDP)
     built = {}
-    for loader in ('train_dataloader', 'heldout_dataloader', 'test_dataloader'):
+    for loader in ('train_dataloader', 'heldout_dataloader', 'test_dataloader',
+                   'val_dataloader'):
         cfg[loader].dataset.data_root = root
         built[loader] = DATASETS.build(cfg[loader].dataset)
-    train, held, test = (built[k] for k in ('train_dataloader', 'heldout_dataloader',
-                                             'test_dataloader'))
+    train, held, test, val = (built[k] for k in ('train_dataloader', 'heldout_dataloader',
+                                                  'test_dataloader', 'val_dataloader'))
     assert (len(train), len(held), len(test)) == (931, 104, 65)
     assert not stems(train) & stems(held)
+    # the learning curve is measured on the held-out photos, never on test
+    assert stems(val) == stems(held) and not stems(val) & stems(test)
     with open(osp.join(MINI, 'splits', 'mini_train_ids.txt')) as f:
         assert stems(train) | stems(held) == set(f.read().split())
     np.random.seed(0)
     sample = train[0]
-    assert tuple(sample['inputs'].shape[1:]) <= (128, 128)  # cropped
+    assert tuple(sample['inputs'].shape[1:]) <= (160, 160)  # cropped
     assert sample['data_samples'].metainfo['ingredients']
     shape = test[0]['inputs'].shape[1:]
     assert min(shape) == 224 and max(shape) <= 1024  # short side 224, aspect kept
