@@ -128,20 +128,22 @@ def lists_of(row: dict, where: str = 'spec') -> tuple:
 
 
 def plan_runs(spec: Config, spec_dir: str, work_root: str, cfg_options: dict) -> List[dict]:
-    """One entry per run and seed: config, seed, work dir, final checkpoint."""
+    """One entry per run and seed: config, seed, work dir, final checkpoint;
+    every run's first seed first, then every run's second seed, and so on
+    (a table cut short still has one seed of each run)."""
     plan = []
     for name, run in spec.runs.items():
         config = osp.normpath(osp.join(spec_dir, run['config']))
         cfg = load_config(config, cfg_options)
         stem = osp.splitext(osp.basename(config))[0]
         default_seed = (cfg.get('randomness') or {}).get('seed', 0)
-        for seed in run['seeds']:
+        for rank, seed in enumerate(run['seeds']):
             work_dir = osp.join(work_root, stem if seed == default_seed else f'{stem}_seed{seed}')
             iters = cfg.train_cfg.max_iters
             plan.append(dict(run=name, config=config, seed=int(seed), work_dir=work_dir,
                              iters=iters, checkpoint=osp.join(work_dir, f'iter_{iters}.pth'),
-                             default_seed=seed == default_seed))
-    return plan
+                             default_seed=seed == default_seed, rank=rank))
+    return sorted(plan, key=lambda entry: entry['rank'])  # stable: spec order within a rank
 
 
 # --------------------------------------------------------------------------

@@ -178,3 +178,15 @@ def test_recorded_runs_are_kept_and_a_changed_schedule_is_not(tmp_path):
                                                    'A teacher': dict(mIoU=50.0)})
     plan[0]['iters'] = 200  # another schedule: trained again
     assert tool.recorded_runs(str(output), plan, spec) == {}
+
+
+def test_the_plan_takes_every_runs_first_seed_first(tmp_path):
+    for name in ('a', 'b'):
+        (tmp_path / f'{name}.py').write_text(
+            "randomness = dict(seed=0)\ntrain_cfg = dict(max_iters=10)\n")
+    spec = tool.read_spec(spec_file(tmp_path, GOOD.replace(
+        "  a: {config: a.py, seeds: [0, 1]}\n",
+        "  a: {config: a.py, seeds: [0, 1]}\n  b: {config: b.py, seeds: [0, 1]}\n")))
+    plan = tool.plan_runs(spec, str(tmp_path), 'wd', {})
+    assert [(e['run'], e['seed']) for e in plan] == [('a', 0), ('b', 0), ('a', 1), ('b', 1)]
+    assert plan[2]['work_dir'] == 'wd/a_seed1' and plan[0]['checkpoint'] == 'wd/a/iter_10.pth'
