@@ -70,10 +70,12 @@ def ddp_checkpoint(no_background_checkpoint, tmp_path_factory):
 
 
 @pytest.fixture(scope='module')
-def servers(chromium, no_background_checkpoint, ddp_checkpoint):
-    """The DCCD and the DDP app, started together, each a process of its own."""
-    started = dict(dccd=BROWSER.DemoServer(no_background_checkpoint, env=tool_env()),
-                   ddp=BROWSER.DemoServer([DDP_CONFIG, ddp_checkpoint], env=tool_env()))
+def servers(chromium, no_background_checkpoint, ddp_checkpoint, tmp_path_factory):
+    """The DCCD and the DDP app, started together, each a process of its own
+    (Gradio's uploads and outputs in a temporary folder of this session)."""
+    env = tool_env(GRADIO_TEMP_DIR=str(tmp_path_factory.mktemp('gradio')))
+    started = dict(dccd=BROWSER.DemoServer(no_background_checkpoint, env=env),
+                   ddp=BROWSER.DemoServer([DDP_CONFIG, ddp_checkpoint], env=env))
     yield started
     for server in started.values():
         server.stop()
