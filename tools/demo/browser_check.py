@@ -250,7 +250,8 @@ def new_page(browser, width: int = 1200, height: int = 900):
 
 
 def resized_copy(photo: str, size: Optional[str], folder: str) -> str:
-    """``photo`` at ``size`` ('WxH'), same file name, in ``folder``."""
+    """``photo`` at ``size`` ('WxH'): itself if so already, else a resized
+    copy of the same name in ``folder``."""
     check_image_file(photo)
     if not size:
         return photo
@@ -258,9 +259,11 @@ def resized_copy(photo: str, size: Optional[str], folder: str) -> str:
         width, height = (int(v) for v in size.lower().split('x'))
     except ValueError:
         raise InputError(f"--size {size}: give WIDTHxHEIGHT, e.g. 512x384") from None
+    image = cv2.imread(photo)
+    if image.shape[:2] == (height, width):
+        return photo
     path = osp.join(folder, osp.basename(photo))
-    cv2.imwrite(path, cv2.resize(cv2.imread(photo), (width, height),
-                                 interpolation=cv2.INTER_AREA))
+    cv2.imwrite(path, cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA))
     return path
 
 
