@@ -3,6 +3,7 @@
     python tools/demo/browser_check.py CONFIG CHECKPOINT PHOTO
         [--size 512x384] [--branch student|teacher|auto] [--ingredients "rice, egg"]
         [--steps 3] [--repeat 3] [--screenshot docs/demo.jpg] [--device cpu]
+        [--examples PHOTO ...]
 
 Starts ``tools/demo/gradio_app.py CONFIG CHECKPOINT`` on a free port of
 127.0.0.1 (a real server process), opens its page in headless Chromium
@@ -281,12 +282,16 @@ def parse_args(argv: Optional[List[str]] = None):
     parser.add_argument('--repeat', type=int, default=3, help='runs to time (3)')
     parser.add_argument('--screenshot', help='save the page here (.jpg or .png)')
     parser.add_argument('--device', default='cpu', help="the app's --device")
+    parser.add_argument('--examples', nargs='+', metavar='PHOTO',
+                        help="the app's --examples (default: its toy plates)")
     return parser.parse_args(argv)
 
 
 def save_screenshot(page, path: str) -> None:
-    """The page down to the end of its outputs, JPEG (quality 75) or PNG."""
+    """The whole page, its fade-ins over, as JPEG (quality 75) or PNG."""
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    page.wait_for_function(
+        "() => document.getAnimations().every(a => a.playState !== 'running')")
     jpeg = osp.splitext(path)[1].lower() in ('.jpg', '.jpeg')
     page.screenshot(path=path, full_page=True, type='jpeg' if jpeg else 'png',
                     quality=75 if jpeg else None)
@@ -325,7 +330,8 @@ def main(argv: Optional[List[str]] = None):
     chromium = find_chromium()
     with tempfile.TemporaryDirectory() as folder:
         photo = resized_copy(args.photo, args.size, folder)
-        server = DemoServer([args.config, args.checkpoint, '--device', args.device])
+        examples = ['--examples', *args.examples] if args.examples else []
+        server = DemoServer([args.config, args.checkpoint, '--device', args.device, *examples])
         try:
             shown = time_runs(server.wait().url, chromium, photo, args)
         finally:

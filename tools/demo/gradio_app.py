@@ -60,6 +60,8 @@ BRANCHES = {
 }
 NO_TEXT_ENCODER = ('This model has no text encoder (an image-only DDP model): the teacher '
                    'reads an ingredient list through one, so only the student runs.')
+#: The class colours' opacity over the photo (FoodSegLocalVisualizer's default).
+OVERLAY_ALPHA = 0.5
 #: (width, height) of the generated example plates.
 EXAMPLE_SIZE = (512, 384)
 
@@ -230,9 +232,10 @@ class FoodSegDemo:
     @staticmethod
     def overlay(photo: str, result: FoodSegResult) -> tuple:
         """``AnnotatedImage``'s value: the photo (as ``infer.py`` reads it) and
-        one (mask, name) per ingredient, largest first."""
+        one (mask, name) per ingredient, largest first; a mask's value is its
+        colour's opacity, that of ``infer.py``'s overlays."""
         image = mmcv.imread(photo, channel_order='rgb')
-        return image, [((result.mask == share.class_id).astype(np.float32), share.name)
+        return image, [((result.mask == share.class_id) * np.float32(OVERLAY_ALPHA), share.name)
                        for share in result.shares]
 
     def save_mask(self, photo: str, result: FoodSegResult) -> str:
@@ -261,6 +264,7 @@ def build_demo(model: torch.nn.Module, examples: Sequence[Tuple[str, str]], work
     gr = import_gradio()
     run_click = FoodSegDemo(model, work_dir)
     choices, note = branch_choices(model)
+    has_teacher = any(value != 'student' for _, value in choices)
     default_steps = int((model.test_cfg or {}).get('steps', 3))
     with gr.Blocks(title=title, analytics_enabled=False) as demo:
         gr.Markdown(f'## {title}')
@@ -290,7 +294,7 @@ def build_demo(model: torch.nn.Module, examples: Sequence[Tuple[str, str]], work
                                  datatype=['str', 'number'], interactive=False,
                                  label='Shares', elem_id='shares'),
                     gr.Textbox(label='Ingredient list the teacher read', interactive=False,
-                               elem_id='used-list'),
+                               elem_id='used-list', visible=has_teacher),
                     gr.File(label='Class-id mask (PNG, as tools/infer.py writes it)',
                             interactive=False, elem_id='mask'),
                 ]
