@@ -128,14 +128,20 @@ def tiny_seg_root(tmp_path_factory):
     return write_tiny_seg_dataset(str(tmp_path_factory.mktemp('tiny_seg')))
 
 
+def skip_or_fail(missing: str) -> None:
+    """A test's prerequisite is ``missing`` (a sentence): skip it, except
+    under CI (CI=true), where CI must have installed it: fail."""
+    if os.environ.get('CI') == 'true':
+        pytest.fail(f'CI=true but {missing}')
+    pytest.skip(missing)
+
+
 def require_shared(name: str) -> str:
     """``../shared/data/<name>``: skipped when absent, except under CI
     (CI=true), where its absence is a failure."""
     path = osp.join(SHARED_DATA, name)
     if not osp.exists(path):
-        if os.environ.get('CI') == 'true':
-            pytest.fail(f'CI=true but the shared test data is missing: {path}')
-        pytest.skip(f'shared test data not found: {path}')
+        skip_or_fail(f'the shared test data is missing: {path}')
     return path
 
 

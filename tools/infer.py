@@ -21,24 +21,25 @@ the reserved word ``--ingredients auto``, with a list proposed from each photo
 (``model.test_cfg.auto``); the JSON then records the proposed list, its source
 and each class's score. Everything
 (config, checkpoint, ingredients, every image) is checked before the first
-image is processed; each file is written whole (temporary file + rename). A
+image is processed (an image must be whole, decodable and within Pillow's
+``MAX_IMAGE_PIXELS``: :func:`dccd.apis.check_image_file`, which the browser
+demo shares); each file is written whole (temporary file + rename). A
 bad input stops the tool with one line ``error: ...`` and exit code 2.
 """
 import os
 import os.path as osp
 import sys
 import warnings
-from typing import List, Optional, Union
+from typing import List, Optional
 
 import mmcv
-import mmengine.fileio as fileio
 from mmengine.config import DictAction
 from mmengine.utils import ProgressBar
 
 import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
-from dccd.apis import (AUTO, check_input, check_steps, init_segmentor, segment_food,
-                       select_branch, warnings_held)
-from dccd.datasets.file_checks import decode_image
+from dccd.apis import (AUTO, check_image_file, check_input, check_mask_classes,
+                       check_steps, init_segmentor, mask_file_name, parse_ingredients,
+                       segment_food, select_branch, warnings_held, write_mask_png)
 from dccd.engine.hooks import overlay_name
 from dccd.utils import ArgumentParser, InputError, exit_on_input_error
 from dccd.utils.atomic_io import write_image_atomic, write_json_atomic
@@ -101,27 +102,10 @@ def collect_images(inputs: List[str]) -> List[str]:
     return images
 
 
-def check_image(path: str) -> None:
-    """Raise InputError naming ``path`` unless it is a whole, decodable image."""
-    try:
-        data = fileio.get(path)
-    except OSError as exc:
-        raise InputError(f'cannot read image {path}: {exc.strerror or exc}') from exc
-    decode_image(data, path)  # verified whole and decodable
-
-
-def parse_ingredients(text: Optional[str]) -> Union[None, str, List[str]]:
-    """'rice, Egg ,' -> ['rice', 'Egg']; None stays None ('' -> []); the
-    reserved word 'auto' stays 'auto'."""
-    if text is None or text.strip() == AUTO:
-        return None if text is None else AUTO
-    return [name.strip() for name in text.split(',') if name.strip()]
-
-
 def result_names(image: str) -> List[str]:
     """The three files ``image`` writes: mask, overlay, JSON."""
     stem = osp.splitext(osp.basename(image))[0]
-    return [f'{stem}_mask.png', overlay_name(image), f'{stem}.json']
+    return [mask_file_name(image), overlay_name(image), f'{stem}.json']
 
 
 def make_out_dir(path: str, images: List[str]) -> None:
@@ -147,14 +131,13 @@ def main(argv: Optional[List[str]] = None):
         raise InputError(f'--steps must be >= 1, got {args.steps}')
     images = collect_images(args.inputs)
     for path in images:
-        check_image(path)
+        check_image_file(path)
     ingredients = parse_ingredients(args.ingredients)
     with warnings.catch_warnings():  # mmseg's deprecation notices, not the user's
         warnings.filterwarnings('ignore', category=UserWarning, module=r'mmseg\.')
         model = init_segmentor(args.config, args.checkpoint, device=args.device,
                                cfg_options=args.cfg_options)
-    if len(model.dataset_meta['classes']) > 256:
-        raise InputError(f'{args.config}: more than 256 classes do not fit the uint8 mask PNG')
+    check_mask_classes(model, args.config)
     try:
         select_branch(model, ingredients)
     except InputError as exc:
@@ -173,7 +156,7 @@ def main(argv: Optional[List[str]] = None):
             result = segment_food(model, path, ingredients=ingredients, steps=args.steps)
             mask_file, overlay_file, json_file = (osp.join(args.out_dir, name)
                                                   for name in result_names(path))
-            write_image_atomic(mask_file, result.mask.astype('uint8'))
+            write_mask_png(mask_file, result.mask)
             photo = mmcv.imread(path, channel_order='rgb')
             overlay = visualizer.draw_overlay(photo, result.mask)
             write_image_atomic(overlay_file, mmcv.rgb2bgr(overlay))

@@ -46,8 +46,9 @@ import contextlib
 import dataclasses
 import logging
 import os.path as osp
+import warnings
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import BinaryIO, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -68,7 +69,7 @@ from ..utils.weights import check_branch_weights, load_checked_weights, read_che
 
 __all__ = [
     'FoodSegResult', 'init_segmentor', 'segment_food', 'match_ingredients',
-    'select_branch', 'build_inference_pipeline', 'check_input', 'AUTO'
+    'select_branch', 'build_inference_pipeline', 'check_input', 'header_size', 'AUTO'
 ]
 
 #: The reserved word that asks for lists proposed from the image.
@@ -379,14 +380,39 @@ def _pack(model: torch.nn.Module, image: Union[str, Path, np.ndarray]) -> Dict[s
     return dict(inputs=[data['inputs']], data_samples=[data['data_samples']])
 
 
+def header_size(source: Union[str, BinaryIO], name: str) -> Tuple[int, int]:
+    """(height, width) from an image's header (Pillow reads no pixels).
+
+    Args:
+        source: an image file, or its bytes as a binary stream.
+        name: the file, for the messages.
+
+    Raises:
+        InputError: more pixels than Pillow's ``Image.MAX_IMAGE_PIXELS``
+            (its guard against decompression bombs; no photo needs more),
+            said before anything is decoded.
+        OSError, SyntaxError, ValueError: Pillow cannot read the header.
+    """
+    with warnings.catch_warnings():  # above the limit: Pillow warns, above twice it: raises
+        warnings.simplefilter('error', Image.DecompressionBombWarning)
+        try:
+            with Image.open(source) as img:
+                width, height = img.size
+        except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+            raise InputError(f'image too large: {name} has more than '
+                             f'{Image.MAX_IMAGE_PIXELS:,} pixels, the limit for one photo '
+                             "(Pillow's MAX_IMAGE_PIXELS): shrink it first") from None
+    return height, width
+
+
 def _image_size(path: str) -> Tuple[int, int]:
-    """(height, width) from the file's header (Pillow reads no pixels)."""
+    """(height, width) from the file's header; InputError naming ``path``."""
     try:
-        with Image.open(path) as img:
-            width, height = img.size
+        return header_size(path, path)
+    except InputError:
+        raise
     except (OSError, SyntaxError, ValueError) as exc:
         raise InputError(f'cannot read image {path}: {one_line_error(exc)}') from None
-    return height, width
 
 
 def _check_image_size(size, name: str, what: str = 'the image') -> None:
