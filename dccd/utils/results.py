@@ -264,8 +264,30 @@ def _robustness(result: dict, view: Optional[str]) -> str:
 
 
 # ---- benchmark (tools/benchmark.py) ---------------------------------------
+def _onnx_row(result: dict) -> str:
+    """PyTorch vs onnxruntime per DDIM step count, with the export's parity."""
+    rows = []
+    for steps, ort in result['infer_onnxruntime']['per_steps'].items():
+        torch_ms = result['infer']['per_steps'][steps]['ms_per_image']
+        parity = result['infer_onnxruntime']['parity'][steps]
+        rows.append([f"`{osp.basename(result['config'])}`",
+                     f"{result['size'][0]}×{result['size'][1]}", steps,
+                     f'{torch_ms:.1f} ms', f"{ort['ms_per_image']:.1f} ms",
+                     f"{torch_ms / ort['ms_per_image']:.2f}×",
+                     f"{parity['max_abs_diff']:.1e}",
+                     f"{100 * parity['argmax_agreement']:.2f} %"])
+    header = ['student', 'input', 'DDIM steps', 'PyTorch', 'onnxruntime', 'speed-up',
+              'max abs diff', 'argmax agreement']
+    setup = (f"batch {result['batch']}, random weights, {result['machine']['torch_threads']} "
+             f"threads each, median of {result['iters']}, onnxruntime "
+             f"{result['infer_onnxruntime']['onnxruntime']}")
+    return _table(header, rows) + f'\n\n{setup}. ' + _machine_line(result)
+
+
 @renderer('benchmark')
 def _benchmark(result: dict, view: Optional[str]) -> str:
+    if view == 'onnx':
+        return _onnx_row(result)
     header, cells = [], []
     if result.get('train'):
         header.append('train step')
