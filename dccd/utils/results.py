@@ -278,8 +278,9 @@ def _onnx_row(result: dict) -> str:
                      f"{100 * parity['argmax_agreement']:.2f} %"])
     header = ['student', 'input', 'DDIM steps', 'PyTorch', 'onnxruntime', 'speed-up',
               'max abs diff', 'argmax agreement']
-    setup = (f"batch {result['batch']}, random weights, {result['machine']['torch_threads']} "
-             f"threads each, median of {result['iters']}, onnxruntime "
+    threads = result['machine']['torch_threads']
+    setup = (f"batch {result['batch']}, random weights, {threads} "
+             f"thread{'s' if threads != 1 else ''} each, median of {result['iters']}, onnxruntime "
              f"{result['infer_onnxruntime']['onnxruntime']}")
     return _table(header, rows) + f'\n\n{setup}. ' + _machine_line(result)
 
