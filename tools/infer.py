@@ -25,10 +25,10 @@ and each class's score.
 
 ``--backend onnxruntime`` runs a student exported by
 ``tools/deployment/pytorch2onnx.py`` instead of the checkpoint (the config
-still gives the test pipeline; the DDIM steps are the graph's; inputs are
-padded to the exported size): the same files, and where PyTorch pads to the
-same size the same mask, but for pixels where two classes' logits tie to
-float rounding. Everything
+still gives the test pipeline; the DDIM steps are the graph's; a graph of a
+fixed size gets its inputs padded to it): the same files, and with a
+dynamic graph, or where PyTorch pads to the same size, the same mask but for
+pixels where two classes' logits tie to float rounding. Everything
 (config, checkpoint, ingredients, every image) is checked before the first
 image is processed; each file is written whole (temporary file + rename). A
 bad input stops the tool with one line ``error: ...`` and exit code 2.

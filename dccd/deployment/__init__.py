@@ -8,13 +8,15 @@ onnxruntime``, ``tools/benchmark.py --backend``). Needs the ``deploy`` extra
 """
 from .onnx_export import (OPSET, PARITY_MAX_DIFF, PARITY_MIN_AGREEMENT, ParityError,
                           ParityReport, StudentGraph, check_exportable, check_parity,
-                          export_checked, export_student, feature_size, onnx_session,
-                          parity_inputs, student_metadata, with_metadata)
+                          export_checked, export_student, feature_rule, feature_size,
+                          noise_size, onnx_session, parity_inputs, parity_sizes,
+                          student_metadata, with_metadata)
 from .onnx_runtime import ONNXSegmentor, init_onnx_segmentor
 
 __all__ = [
     'OPSET', 'PARITY_MAX_DIFF', 'PARITY_MIN_AGREEMENT', 'ParityError', 'ParityReport',
     'StudentGraph', 'check_exportable', 'check_parity', 'export_checked', 'export_student',
-    'feature_size', 'onnx_session', 'parity_inputs', 'student_metadata', 'with_metadata',
+    'feature_rule', 'feature_size', 'noise_size', 'onnx_session', 'parity_inputs',
+    'parity_sizes', 'student_metadata', 'with_metadata',
     'ONNXSegmentor', 'init_onnx_segmentor'
 ]

@@ -21,11 +21,15 @@ at a near-tie and change the next step's input there, which the parity
 check would show.
 
 The graph is traced with torch's TorchScript-based exporter (``dynamo=False``,
-opset 17: ``GridSample`` for the deformable attention, opset >= 16). The
-deformable attention reads its level sizes from a tensor (``.tolist()``),
-which ``torch.export`` cannot trace and which the tracer records as
-constants: the image size is fixed when exporting; the batch may be dynamic.
+opset 17: ``GridSample`` for the deformable attention, opset >= 16; the
+deformable attention reads its level sizes from a tensor, which
+``torch.export`` cannot trace). By default the image size is fixed in the
+graph; a dynamic graph (``dynamic=True``) takes any batch and image size, and
+its metadata says how the noise's size follows from the image's
+(:func:`feature_rule`: the feature's stride and rounding, checked on the
+parity inputs' sizes).
 """
+import math
 import io
 import json
 import warnings
@@ -42,7 +46,7 @@ from ..utils import InputError
 __all__ = [
     'StudentGraph', 'ParityError', 'ParityReport', 'check_exportable', 'feature_size',
     'export_student', 'onnx_session', 'parity_inputs', 'check_parity', 'with_metadata',
-    'student_metadata', 'export_checked',
+    'student_metadata', 'export_checked', 'feature_rule', 'noise_size', 'parity_sizes',
     'OPSET', 'PARITY_MAX_DIFF', 'PARITY_MIN_AGREEMENT', 'INPUT_NAMES', 'OUTPUT_NAME'
 ]
 
@@ -125,32 +129,58 @@ def feature_size(model: SelfDistillSegmentor, size: Sequence[int]) -> Tuple[int,
         return tuple(model.extract_feat(image)[0].shape[-2:])
 
 
-def parity_inputs(model: SelfDistillSegmentor, size: Sequence[int], count: int = 3,
+def feature_rule(model: SelfDistillSegmentor, size: Sequence[int]) -> Tuple[int, str]:
+    """How the image feature's size follows from the input's: (stride,
+    'floor' | 'ceil'), the stride from ``size``, the rounding from an input
+    one pixel taller than 16 strides (a strided conv without padding
+    floors, TF 'SAME' padding ceils)."""
+    stride = round(size[0] / feature_size(model, size)[0])
+    probe = feature_size(model, (16 * stride + 1, size[1]))[0]
+    return stride, 'ceil' if probe > 16 else 'floor'
+
+
+def noise_size(size: Sequence[int], stride: int, rounding: str) -> Tuple[int, int]:
+    """(h, w) of the feature, and of the noise, for an (H, W) input."""
+    op = math.ceil if rounding == 'ceil' else math.floor
+    return tuple(int(op(side / stride)) for side in size)
+
+
+def parity_sizes(size: Sequence[int], dynamic: bool = False) -> List[Tuple[int, int]]:
+    """The (H, W) of the 3 parity inputs: the export size; for a dynamic
+    graph also a taller input and one of odd sides."""
+    height, width = size
+    if not dynamic:
+        return [(height, width)] * 3
+    return [(height, width), (height + 32, width), (height + 17, width + 9)]
+
+
+def parity_inputs(model: SelfDistillSegmentor, sizes: Sequence[Sequence[int]],
                   batch: int = 1, seed: int = 0) -> List[Tuple[Tensor, Tensor]]:
-    """``count`` (image, noise) pairs: seeded standard-normal images (a
-    normalised image's range) and each image's noise as PyTorch draws it for
-    a file named ``parity_<i>.png``."""
+    """One (image, noise) pair per (H, W) of ``sizes``: seeded standard-normal
+    images (a normalised image's range) and each image's noise as PyTorch
+    draws it for a file named ``parity_<i>_<j>.png``."""
     gen = torch.Generator().manual_seed(seed)
-    noise_shape = (model.decode_head.channels, *feature_size(model, size))
     pairs = []
-    for i in range(count):
+    for i, size in enumerate(sizes):
         image = torch.randn((batch, 3, *size), generator=gen)
         metas = [dict(img_path=f'parity_{i}_{j}.png') for j in range(batch)]
+        noise_shape = (model.decode_head.channels, *feature_size(model, size))
         pairs.append((image, image_noise(metas, noise_shape, model.test_cfg.seed)))
     return pairs
 
 
 def export_student(model: SelfDistillSegmentor, size: Sequence[int], steps: int,
-                   batch: int = 1, dynamic_batch: bool = False) -> bytes:
+                   batch: int = 1, dynamic: bool = False) -> bytes:
     """The student of ``model`` (on the CPU, eval mode) as ONNX bytes.
 
     Args:
         model: A DDP or DCCD model (:func:`check_exportable`).
-        size: (H, W) of the input image, fixed in the graph.
+        size: (H, W) of the input image, fixed in the graph (of the example
+            input with ``dynamic``).
         steps: DDIM steps, unrolled.
-        batch: Batch size of the graph (of the example inputs with
-            ``dynamic_batch``).
-        dynamic_batch: Leave the batch dimension free.
+        batch: Batch size of the graph (of the example input with
+            ``dynamic``).
+        dynamic: Leave the batch and the image size free.
 
     Returns:
         bytes: The serialised ONNX model (inputs ``image``, ``noise``; output
@@ -158,10 +188,12 @@ def export_student(model: SelfDistillSegmentor, size: Sequence[int], steps: int,
     """
     check_exportable(model)
     model.eval()
-    image, noise = parity_inputs(model, size, count=1, batch=batch)[0]
+    image, noise = parity_inputs(model, [size], batch=batch)[0]
     dynamic_axes = None
-    if dynamic_batch:
-        dynamic_axes = {name: {0: 'batch'} for name in (*INPUT_NAMES, OUTPUT_NAME)}
+    if dynamic:
+        dynamic_axes = {name: {0: 'batch', 2: f'{prefix}height', 3: f'{prefix}width'}
+                        for name, prefix in zip((*INPUT_NAMES, OUTPUT_NAME),
+                                                ('', 'feature_', 'feature_'))}
     buffer = io.BytesIO()
     with torch.no_grad(), warnings.catch_warnings():
         # the tracer's notes on shapes read as Python numbers, and the
@@ -221,12 +253,16 @@ def with_metadata(onnx_bytes: bytes, metadata: Dict[str, str]) -> bytes:
 
 
 def student_metadata(model: SelfDistillSegmentor, steps: int, size: Sequence[int],
-                     report: Optional[ParityReport] = None) -> Dict[str, str]:
+                     report: Optional[ParityReport] = None,
+                     rule: Optional[Tuple[int, str]] = None) -> Dict[str, str]:
     """What the runtime needs besides the graph: DDIM steps, noise seed,
-    classes and palette (``model.dataset_meta`` when set), and the parity."""
+    classes and palette (``model.dataset_meta`` when set), the parity, and
+    for a dynamic graph the :func:`feature_rule`."""
     meta = dict(dccd_kind=model.kind, dccd_branch='student', dccd_steps=steps,
                 dccd_seed=model.test_cfg.seed, dccd_size=json.dumps(list(size)),
                 dccd_noise='input: image_noise(file name, dccd_seed), (N, channels, h, w)')
+    if rule is not None:
+        meta.update(dccd_feature_stride=rule[0], dccd_feature_rounding=rule[1])
     dataset_meta = getattr(model, 'dataset_meta', None) or {}
     for key in ('classes', 'palette'):
         if dataset_meta.get(key) is not None:
@@ -239,9 +275,10 @@ def student_metadata(model: SelfDistillSegmentor, steps: int, size: Sequence[int
 
 
 def export_checked(model: SelfDistillSegmentor, size: Sequence[int], steps: int,
-                   batch: int = 1, dynamic_batch: bool = False, count: int = 3,
+                   batch: int = 1, dynamic: bool = False,
                    threads: Optional[int] = None) -> Tuple[bytes, ParityReport]:
-    """:func:`export_student`, then parity on ``count`` inputs, then metadata.
+    """:func:`export_student`, then parity on 3 inputs (of 3 sizes when
+    ``dynamic``: :func:`parity_sizes`), then metadata.
 
     Returns:
         tuple: the ONNX bytes (with :func:`student_metadata`) and the parity.
@@ -251,9 +288,15 @@ def export_checked(model: SelfDistillSegmentor, size: Sequence[int], steps: int,
             ``PARITY_MAX_DIFF`` or argmax agreement below
             ``PARITY_MIN_AGREEMENT``).
     """
-    data = export_student(model, size, steps, batch, dynamic_batch)
+    sizes = parity_sizes(size, dynamic)
+    rule = feature_rule(model, size) if dynamic else None
+    for other in sizes if dynamic else ():
+        if noise_size(other, *rule) != feature_size(model, other):
+            raise ParityError(f'the feature size of a {other[0]}x{other[1]} input is not '
+                              f'its size / {rule[0]} ({rule[1]}): export a fixed size')
+    data = export_student(model, size, steps, batch, dynamic)
     report = check_parity(onnx_session(data, threads), model, steps,
-                          parity_inputs(model, size, count, batch))
+                          parity_inputs(model, sizes, batch))
     if not report.passed:
         raise ParityError(f'onnxruntime does not reproduce PyTorch: {report}')
-    return with_metadata(data, student_metadata(model, steps, size, report)), report
+    return with_metadata(data, student_metadata(model, steps, size, report, rule)), report

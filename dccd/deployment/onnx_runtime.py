@@ -28,7 +28,7 @@ from torch import Tensor
 
 from ..models.layers.noise_schedule import image_noise
 from ..utils import InputError, get_classes, get_palette, load_config, one_line_error
-from .onnx_export import INPUT_NAMES, OUTPUT_NAME, onnx_session
+from .onnx_export import INPUT_NAMES, OUTPUT_NAME, noise_size, onnx_session
 
 __all__ = ['ONNXSegmentor', 'init_onnx_segmentor']
 
@@ -48,17 +48,23 @@ class ONNXSegmentor(BaseSegmentor):
 
     def __init__(self, session, cfg: Config, metadata: dict, dataset_meta: dict):
         image, noise = session.get_inputs()
-        self.input_size = tuple(image.shape[2:])
+        # a fixed-size graph: inputs are padded to its size; a dynamic one
+        # (its size named, not a number) takes what PyTorch would take
+        self.input_size = None
         preprocessor = copy.deepcopy(cfg.model.data_preprocessor)
-        preprocessor['test_cfg'] = dict(size=self.input_size)  # pad to the graph's size
+        if 'dccd_feature_stride' not in metadata:
+            self.input_size = tuple(image.shape[2:])
+            preprocessor['test_cfg'] = dict(size=self.input_size)
         super().__init__(data_preprocessor=preprocessor)
+        self.feature_rule = (int(metadata.get('dccd_feature_stride', 0)),
+                             metadata.get('dccd_feature_rounding'))
         self.session = session
         self.cfg = cfg
         self.dataset_meta = dataset_meta
         self.class_names = list(dataset_meta['classes'])
         self.kind = metadata.get('dccd_kind', 'ddp')
         self.steps = int(metadata['dccd_steps'])
-        self.noise_shape = tuple(noise.shape[1:])
+        self.noise_channels = noise.shape[1]
         self.graph_batch = image.shape[0]  # an int, or a name when dynamic
         self.align_corners = cfg.model.decode_head.get('align_corners', False)
         self.test_cfg = ConfigDict(mode='whole', branch='student', steps=self.steps,
@@ -66,13 +72,17 @@ class ONNXSegmentor(BaseSegmentor):
 
     def run(self, inputs: Tensor, batch_img_metas: List[dict]) -> Tensor:
         """The graph's logits (N, num_classes, h, w) for pre-processed images."""
-        if tuple(inputs.shape[-2:]) != self.input_size:
-            height, width = inputs.shape[-2:]
+        size = tuple(inputs.shape[-2:])
+        if self.input_size is None:
+            noise_shape = (self.noise_channels, *noise_size(size, *self.feature_rule))
+        elif size == self.input_size:
+            noise_shape = tuple(self.session.get_inputs()[1].shape[1:])
+        else:
             raise InputError(
-                f'the network input is {width}x{height} px, larger than the '
+                f'the network input is {size[1]}x{size[0]} px, larger than the '
                 f'{self.input_size[1]}x{self.input_size[0]} the model was exported at: '
-                f'export it again with --size (at least {height} {width})')
-        noise = image_noise(batch_img_metas, self.noise_shape, self.test_cfg.seed)
+                f'export it again with --size (at least {size[0]} {size[1]}) or --dynamic')
+        noise = image_noise(batch_img_metas, noise_shape, self.test_cfg.seed)
         chunk = self.graph_batch if isinstance(self.graph_batch, int) else len(inputs)
         logits = [self.session.run([OUTPUT_NAME], {
             INPUT_NAMES[0]: inputs[i:i + chunk].float().cpu().numpy(),

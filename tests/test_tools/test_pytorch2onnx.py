@@ -80,7 +80,7 @@ def test_export_micro_student_random_weights(kind):
     assert float(meta['dccd_parity_max_abs_diff']) == pytest.approx(report.max_abs_diff,
                                                                     rel=1e-2)
     # the noise is an input: PyTorch's logits with the same noise, others without
-    image, noise = parity_inputs(model, (32, 32), count=1, seed=7)[0]
+    image, noise = parity_inputs(model, [(32, 32)], seed=7)[0]
     with torch.no_grad():
         expected = StudentGraph(model, 3)(image, noise).numpy()
     run = lambda n: session.run(None, {'image': image.numpy(), 'noise': n.numpy()})[0]  # noqa
@@ -89,15 +89,21 @@ def test_export_micro_student_random_weights(kind):
     assert np.abs(run(torch.randn_like(noise)) - expected).max() > 1e-3
 
 
-def test_dynamic_batch():
+def test_dynamic_batch_and_size():
+    """Parity at 3 sizes (32x32, 64x32, 49x41: ConvNeXt floors 49 / 4), then
+    at a batch and size of neither the trace nor the check."""
     model = micro_model('dccd')
-    data, report = export_checked(model, (32, 32), steps=2, batch=2, dynamic_batch=True)
-    assert report.pixels == 3 * 2 * 8 * 8 and report.passed
+    data, report = export_checked(model, (32, 32), steps=2, batch=2, dynamic=True)
+    assert report.pixels == 2 * (8 * 8 + 16 * 8 + 12 * 10) and report.passed
     session = onnx_session(data)
-    assert session.get_inputs()[0].shape == ['batch', 3, 32, 32]
+    assert session.get_inputs()[0].shape == ['batch', 3, 'height', 'width']
+    assert session.get_inputs()[1].shape == ['batch', 32, 'feature_height', 'feature_width']
+    meta = session.get_modelmeta().custom_metadata_map
+    assert (meta['dccd_feature_stride'], meta['dccd_feature_rounding']) == ('4', 'floor')
     report = onnx_export.check_parity(session, model, 2,
-                                      parity_inputs(model, (32, 32), count=1, batch=3))
-    assert report.pixels == 3 * 8 * 8 and report.max_abs_diff <= 1e-3
+                                      parity_inputs(model, [(48, 80)], batch=3))
+    assert report.pixels == 3 * 12 * 20 and report.max_abs_diff <= 1e-3
+    assert report.argmax_agreement >= 0.999
 
 
 def test_parity_of_a_trained_checkpoint_without_background(no_background_checkpoint):
@@ -107,7 +113,7 @@ def test_parity_of_a_trained_checkpoint_without_background(no_background_checkpo
     model = init_segmentor(config, ckpt)
     data, report = export_checked(model, (64, 64), steps=3)
     session = onnx_session(data)
-    image, noise = parity_inputs(model, (64, 64), count=1)[0]
+    image, noise = parity_inputs(model, [(64, 64)])[0]
     argmax = session.run(None, {'image': image.numpy(), 'noise': noise.numpy()})[0].argmax(1)
     assert len(np.unique(argmax)) > 2  # several foods: not a trivial argmax
     assert report.max_abs_diff <= 1e-3 and report.argmax_agreement >= 0.999
@@ -168,6 +174,30 @@ def test_infer_onnxruntime_gives_the_pytorch_results(toy_checkpoint, toy_onnx, f
         ort_pixels = {s['class_id']: s['pixels'] for s in ort_shares}
         assert pixels.keys() == ort_pixels.keys() and len(pixels) > 0
         assert all(abs(pixels[k] - ort_pixels[k]) <= 1e-4 * mask.size for k in pixels)
+
+
+def test_infer_with_a_dynamic_graph_runs_each_photo_at_its_size(toy_checkpoint,
+                                                                 foodseg_sample, tmp_path):
+    """micro_toy_dccd.py does not pad: photos enter at their own (resized)
+    sizes, 64x48, 48x64 ..., in PyTorch and in the dynamic graph alike."""
+    onnx_file = str(tmp_path / 'dynamic.onnx')
+    result = run_tool_here('deployment/pytorch2onnx.py', MICRO_TOY_CONFIG, toy_checkpoint[1],
+                           '--out', onnx_file, '--dynamic')
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert 'any batch and size' in result.stdout
+    photos = sorted(osp.join(foodseg_sample, 'images', f)
+                    for f in os.listdir(osp.join(foodseg_sample, 'images')))[3:6]
+    out = {b: str(tmp_path / b) for b in ('pytorch', 'onnxruntime')}
+    INFER.main([MICRO_TOY_CONFIG, toy_checkpoint[1], *photos, '--out-dir', out['pytorch']])
+    INFER.main([MICRO_TOY_CONFIG, onnx_file, *photos, '--out-dir', out['onnxruntime'],
+                '--backend', 'onnxruntime'])
+    shapes = set()
+    for photo in photos:
+        stem = osp.splitext(osp.basename(photo))[0]
+        (mask, _), (ort_mask, _) = (read_results(out[b], stem) for b in out)
+        assert mask.shape == ort_mask.shape and (mask != ort_mask).mean() <= 1e-4
+        shapes.add(mask.shape[0] > mask.shape[1])
+    assert shapes == {True, False}  # portrait and landscape photos
 
 
 def test_onnx_segmentor_logits_match(toy_checkpoint, toy_onnx):

@@ -10,10 +10,13 @@ noise ``noise`` (N, channels, H/4, W/4), and gives the last step's logits
 so that the graph gives PyTorch's result for an image exactly: PyTorch seeds
 it from the file name (see ``dccd/deployment/onnx_export.py``), and
 ``tools/infer.py --backend onnxruntime`` computes it the same way.
-``--size`` (default: the config's input size) is fixed in the graph; inputs
-are padded to it; ``--dynamic`` leaves the batch free.
+``--size`` (default: the config's input size) is fixed in the graph, and
+inputs are padded to it; ``--dynamic`` leaves the batch and the image size
+free (``--size`` is then the size it is traced at), so every photo runs at
+the size PyTorch runs it.
 
-After exporting, onnxruntime (CPU) and PyTorch run 3 inputs; unless the
+After exporting, onnxruntime (CPU) and PyTorch run 3 inputs (with
+``--dynamic`` of 3 sizes); unless the
 logits agree (max |diff| <= 1e-3) and their argmax agrees on >= 99.9 % of the
 pixels, the tool stops with one line (exit code 1) and writes nothing. A bad
 checkpoint or a model without a trained image-only student (DCC, the teacher
@@ -42,7 +45,7 @@ def parse_args(argv=None):
     parser.add_argument('--size', type=int, nargs=2, metavar=('H', 'W'),
                         help="input size fixed in the graph (default: the config's)")
     parser.add_argument('--dynamic', action='store_true',
-                        help='leave the batch size free (the image size stays fixed)')
+                        help='leave the batch and the image size free')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override settings of the config; every key must already exist')
@@ -87,14 +90,14 @@ def main(argv=None):
     size = tuple(args.size) if args.size else default_size(model.cfg)
     steps = args.steps or model.test_cfg.steps
     try:
-        data, report = export_checked(model, size, steps, dynamic_batch=args.dynamic)
+        data, report = export_checked(model, size, steps, dynamic=args.dynamic)
     except ParityError as exc:
         print(f'error: {exc}; nothing written', file=sys.stderr)
         sys.exit(1)
     write_bytes_atomic(args.out, data)
+    shape = 'any batch and size' if args.dynamic else f'input {size[0]}x{size[1]}'
     print(f'wrote {args.out} ({len(data) / 2**20:.1f} MiB): the {model.kind.upper()} '
-          f'student, {steps} DDIM step(s), input {size[0]}x{size[1]}; onnxruntime vs '
-          f'PyTorch: {report}')
+          f'student, {steps} DDIM step(s), {shape}; onnxruntime vs PyTorch: {report}')
 
 
 if __name__ == '__main__':

@@ -191,7 +191,10 @@ class DeformableDiffusionHead(BaseDecodeHead):
         pos = sine_positional_encoding(h, w, c // 2, device=x.device, dtype=x.dtype)
         pos = pos.flatten(2).transpose(1, 2).expand(n, -1, -1)
         ref = reference_points(h, w, x.device).expand(n, -1, -1, -1)
-        shapes = torch.tensor([[h, w]], device=x.device, dtype=torch.long)
+        if torch.jit.is_tracing():  # ONNX export: h, w are traced sizes, not constants
+            shapes = torch.stack([torch.as_tensor(h), torch.as_tensor(w)])[None]
+        else:
+            shapes = torch.tensor([[h, w]], device=x.device, dtype=torch.long)
         starts = shapes.new_zeros(1)
         for layer in self.layers:
             if self.with_cp and query.requires_grad:
