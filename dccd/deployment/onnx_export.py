@@ -29,9 +29,9 @@ its metadata says how the noise's size follows from the image's
 (:func:`feature_rule`: the feature's stride and rounding, checked on the
 parity inputs' sizes).
 """
-import math
 import io
 import json
+import math
 import warnings
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
