@@ -174,11 +174,12 @@ def toy_root(tmp_path_factory):
 @pytest.fixture(scope='session')
 def toy_checkpoint(toy_root, tmp_path_factory):
     """Train tests/configs/micro_toy_dccd.py for 6 iterations (shared by all
-    tests that need a trained DCCD checkpoint). Returns (config, checkpoint,
+    tests that need a trained DCCD checkpoint), with ``--vis tensorboard``
+    (its event files are tested too). Returns (config, checkpoint,
     work_dir)."""
     work_dir = str(tmp_path_factory.mktemp('toy_train'))
     result = run_tool_here('train.py', MICRO_TOY_CONFIG, '--work-dir', work_dir,
-                           *toy_data_options(toy_root))
+                           '--vis', 'tensorboard', *toy_data_options(toy_root))
     assert result.returncode == 0, result.stderr[-3000:]
     ckpt = osp.join(work_dir, 'iter_6.pth')
     assert osp.isfile(ckpt)

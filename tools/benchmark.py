@@ -3,7 +3,7 @@
     python tools/benchmark.py CONFIG [--train] [--infer] [--amp {none,fp16,bf16}]
         [--batch N] [--size H W] [--steps 1 3 10] [--iters N] [--warmup N]
         [--device cpu|cuda] [--threads N] [--pretrained] [--profile] [--out FILE.json]
-        [--cfg-options KEY=VALUE ...]
+        [--backend pytorch onnxruntime] [--cfg-options KEY=VALUE ...]
     python tools/benchmark.py --table A.json B.json ...   # one table of saved runs
     python tools/benchmark.py CONFIG --train ... --compare REV --out FILE.json
 
@@ -22,6 +22,12 @@ preprocessor's pad size.
 - ``--infer``: pre-processing and ``predict_branch`` (the config's test
   branch, padded input, logits resized to the image) per DDIM step count: median ms/image and
   images/s (batch ``--batch``), under autocast with ``--amp``.
+- ``--backend pytorch onnxruntime``: ``--infer`` also (or only) with the
+  student exported to ONNX (``dccd.deployment``, per step count, at the
+  benchmark's batch and size) run by onnxruntime on the CPU with as many
+  threads as torch, inside the same pre- and post-processing; the export's
+  parity with PyTorch (max |diff| of the logits, argmax agreement) is
+  recorded with the times. Both are measured in the same run.
 - Memory: on CUDA the peak of ``torch.cuda.max_memory_allocated`` per phase
   (reset before it); on CPU the process's peak resident set size so far
   (``getrusage``; it cannot be reset, so later phases include earlier ones).
@@ -67,6 +73,7 @@ from dccd.utils import (ArgumentParser, InputError, drop_pretrained, exit_on_inp
 from dccd.utils.results import machine_info, read_result, write_result
 
 AMP_DTYPES = {'none': None, 'fp16': 'float16', 'bf16': 'bfloat16'}
+BACKENDS = ('pytorch', 'onnxruntime')
 PROFILE_ITERS = 3
 TOP_OPS = 15
 
@@ -95,6 +102,9 @@ def parse_args(argv=None):
     parser.add_argument('--profile', action='store_true',
                         help='print the top operators by time (torch.profiler)')
     parser.add_argument('--out', help='write the results to this JSON file')
+    parser.add_argument('--backend', nargs='+', choices=BACKENDS, default=['pytorch'],
+                        help='--infer with PyTorch (default) and/or onnxruntime (the '
+                        'student exported to ONNX, CPU)')
     parser.add_argument('--seed', type=int, default=0, help='seed of weights and inputs')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
@@ -126,6 +136,11 @@ def check_args(args) -> None:
         raise InputError(f'--size must be at least 32 x 32, got {args.size}')
     if any(s < 1 for s in args.steps):
         raise InputError(f'--steps must all be >= 1, got {args.steps}')
+    if 'onnxruntime' in args.backend:
+        if not args.infer:
+            raise InputError('--backend onnxruntime times inference: add --infer')
+        if args.amp != 'none':
+            raise InputError('--backend onnxruntime runs float32: use --amp none')
 
 
 def pick_device(name: Optional[str]) -> torch.device:
@@ -296,6 +311,20 @@ def bench_train(model, cfg, data, args, device) -> dict:
     return result
 
 
+def time_steps(infer, args, device) -> dict:
+    """Per DDIM step count: median ms per batch and per image, images/s."""
+    results = {}
+    for steps in args.steps:
+        times = timed(lambda: infer(steps), args.iters, args.warmup, device)
+        ms = statistics.median(times)
+        results[str(steps)] = dict(
+            ms_per_batch=ms, ms_per_image=ms / args.batch,
+            ms_per_image_min=min(times) / args.batch,
+            images_per_s=1000.0 * args.batch / ms,
+            ms_per_batch_all=[round(t, 3) for t in times])
+    return results
+
+
 def bench_infer(model, data, args, device) -> dict:
     """``test_step`` (pre-processing, DDIM, resizing) of the config's test
     branch, per DDIM step count (an explicit argument of ``predict_branch``)."""
@@ -307,16 +336,8 @@ def bench_infer(model, data, args, device) -> dict:
             batch = model.data_preprocessor(data, False)
             model.predict_branch(batch['inputs'], batch['data_samples'], branch, steps=steps)
 
-    results = {}
     reset_peak(device)
-    for steps in args.steps:
-        times = timed(lambda: infer(steps), args.iters, args.warmup, device)
-        ms = statistics.median(times)
-        results[str(steps)] = dict(
-            ms_per_batch=ms, ms_per_image=ms / args.batch,
-            ms_per_image_min=min(times) / args.batch,
-            images_per_s=1000.0 * args.batch / ms,
-            ms_per_batch_all=[round(t, 3) for t in times])
+    results = time_steps(infer, args, device)
     peak = peak_mib(device)
     profile = None
     if args.profile:
@@ -324,6 +345,29 @@ def bench_infer(model, data, args, device) -> dict:
         print(f'\n== profile: inference, {steps} DDIM steps (top {TOP_OPS} ops) ==')
         profile = dict(steps=steps, ops=profile_top_ops(lambda: infer(steps), device))
     return dict(per_steps=results, peak_memory_mib=peak, profile=profile)
+
+
+def bench_onnxruntime(model, cfg, data, size, args) -> dict:
+    """The student exported per DDIM step count and run by onnxruntime (CPU)
+    inside the same pre- and post-processing as :func:`bench_infer`."""
+    import onnxruntime
+    from dccd.deployment import export_checked, init_onnx_segmentor
+    model.eval().cpu()
+    sessions, parity = {}, {}
+    for steps in args.steps:
+        onnx_bytes, report = export_checked(model, size, steps, batch=args.batch,
+                                            threads=args.threads)
+        sessions[steps] = init_onnx_segmentor(cfg, onnx_bytes, threads=args.threads)
+        parity[str(steps)] = dict(max_abs_diff=report.max_abs_diff,
+                                  argmax_agreement=report.argmax_agreement)
+
+    def infer(steps):
+        runtime = sessions[steps]
+        batch = runtime.data_preprocessor(data, False)
+        runtime.predict_branch(batch['inputs'], batch['data_samples'], steps=steps)
+
+    return dict(per_steps=time_steps(infer, args, torch.device('cpu')), parity=parity,
+                onnxruntime=onnxruntime.__version__)
 
 
 # --------------------------------------------------------------------------
@@ -352,6 +396,13 @@ def table_rows(result: dict) -> List[List[str]]:
                          f"{r['ms_per_image']:.1f} ms/img (min {r['ms_per_image_min']:.1f}), "
                          f"{r['images_per_s']:.1f} img/s",
                          f"{infer['peak_memory_mib'] / 1024:.2f} GiB {mem}"])
+    for steps, r in ((result.get('infer_onnxruntime') or {}).get('per_steps') or {}).items():
+        parity = result['infer_onnxruntime']['parity'][steps]
+        rows.append([setup, f'infer {steps} step(s), onnxruntime',
+                     f"{r['ms_per_image']:.1f} ms/img (min {r['ms_per_image_min']:.1f}), "
+                     f"{r['images_per_s']:.1f} img/s",
+                     f"parity: max |diff| {parity['max_abs_diff']:.1e}, argmax "
+                     f"{100 * parity['argmax_agreement']:.2f} %"])
     return rows
 
 
@@ -462,14 +513,16 @@ def main(argv=None):
         iters=args.iters, warmup=args.warmup,
         with_cp=dict(backbone=bool(model_cfg.backbone.get('with_cp', False)),
                      decode_head=bool(model_cfg.decode_head.get('with_cp', False))),
-        test_branch=model.test_cfg.get('branch'),
+        test_branch=model.test_cfg.get('branch'), backends=args.backend,
         params=sum(p.numel() for p in model.parameters()),
         trainable_params=sum(p.numel() for p in model.parameters() if p.requires_grad),
-        train=None, infer=None)
+        train=None, infer=None, infer_onnxruntime=None)
     if args.train:
         result['train'] = bench_train(model, cfg, data, args, device)
-    if args.infer:
+    if args.infer and 'pytorch' in args.backend:
         result['infer'] = bench_infer(model, data, args, device)
+    if 'onnxruntime' in args.backend:
+        result['infer_onnxruntime'] = bench_onnxruntime(model, cfg, data, size, args)
     if args.out:
         result = write_result(args.out, 'benchmark', result, device=device.type)
     else:

@@ -3,6 +3,8 @@
     python tools/infer.py CONFIG CHECKPOINT INPUT [INPUT ...] --out-dir DIR
         [--device cpu|cuda] [--ingredients "rice, egg, broccoli"] [--steps N]
         [--cfg-options KEY=VALUE ...]
+    python tools/infer.py CONFIG MODEL.onnx INPUT [INPUT ...] --out-dir DIR
+        --backend onnxruntime
 
 INPUT: image files and/or folders (their images, by extension, sorted; not
 recursive). For each image ``<name>.<ext>`` it writes, into ``--out-dir``:
@@ -19,7 +21,14 @@ given comma-separated list (names matched to the model's classes ignoring
 case; ``--ingredients ""`` = the generic prompt "a photo of food"), or, with
 the reserved word ``--ingredients auto``, with a list proposed from each photo
 (``model.test_cfg.auto``); the JSON then records the proposed list, its source
-and each class's score. Everything
+and each class's score.
+
+``--backend onnxruntime`` runs a student exported by
+``tools/deployment/pytorch2onnx.py`` instead of the checkpoint (the config
+still gives the test pipeline; the DDIM steps are the graph's; a graph of a
+fixed size gets its inputs padded to it): the same files, and with a
+dynamic graph, or where PyTorch pads to the same size, the same mask but for
+pixels where two classes' logits tie to float rounding. Everything
 (config, checkpoint, ingredients, every image) is checked before the first
 image is processed (an image must be whole, decodable and within Pillow's
 ``MAX_IMAGE_PIXELS``: :func:`dccd.apis.check_image_file`, which the browser
@@ -40,12 +49,14 @@ import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
 from dccd.apis import (AUTO, check_image_file, check_input, check_mask_classes,
                        check_steps, init_segmentor, mask_file_name, parse_ingredients,
                        segment_food, select_branch, warnings_held, write_mask_png)
+from dccd.deployment import init_onnx_segmentor
 from dccd.engine.hooks import overlay_name
 from dccd.utils import ArgumentParser, InputError, exit_on_input_error
 from dccd.utils.atomic_io import write_image_atomic, write_json_atomic
 from dccd.visualization import FoodSegLocalVisualizer
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
+BACKENDS = ('pytorch', 'onnxruntime')
 
 
 def parse_args(argv: Optional[List[str]] = None):
@@ -53,7 +64,9 @@ def parse_args(argv: Optional[List[str]] = None):
         description='Segment food photos: class-id masks, overlays with a legend, '
         'and per-ingredient pixel shares (JSON)')
     parser.add_argument('config', help='config file of the checkpoint')
-    parser.add_argument('checkpoint', help='trained checkpoint (.pth)')
+    parser.add_argument('checkpoint', metavar='MODEL',
+                        help='trained checkpoint (.pth); with --backend onnxruntime, '
+                        'the exported student (.onnx)')
     parser.add_argument('inputs', nargs='+', metavar='INPUT',
                         help='image files and/or folders of images')
     parser.add_argument('--out-dir', required=True, help='folder for the results')
@@ -65,6 +78,9 @@ def parse_args(argv: Optional[List[str]] = None):
         'proposed from each photo')
     parser.add_argument('--steps', type=int, default=None,
                         help="DDIM steps (default: the config's test_cfg.steps)")
+    parser.add_argument('--backend', choices=BACKENDS, default='pytorch',
+                        help='pytorch (default: the checkpoint) or onnxruntime (an '
+                        'exported student)')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override settings of the config; every key must already exist')
@@ -124,6 +140,27 @@ def make_out_dir(path: str, images: List[str]) -> None:
                 raise InputError(f'cannot write {osp.join(path, name)}: a folder has that name')
 
 
+def load_model(args, ingredients):
+    """The checkpoint's segmentor, or with ``--backend onnxruntime`` the
+    exported student; InputError for options the backend cannot take."""
+    if args.backend == 'pytorch':
+        if args.checkpoint.lower().endswith('.onnx'):
+            raise InputError(f'{args.checkpoint} is an ONNX model: add --backend onnxruntime')
+        with warnings.catch_warnings():  # mmseg's deprecation notices, not the user's
+            warnings.filterwarnings('ignore', category=UserWarning, module=r'mmseg\.')
+            return init_segmentor(args.config, args.checkpoint, device=args.device,
+                                  cfg_options=args.cfg_options)
+    if ingredients is not None:
+        raise InputError('--ingredients: an exported model is the image-only student; '
+                         'run the teacher with the PyTorch checkpoint')
+    model = init_onnx_segmentor(args.config, args.checkpoint, device=args.device,
+                                cfg_options=args.cfg_options)
+    if args.steps is not None and args.steps != model.steps:
+        raise InputError(f'--steps {args.steps}: {args.checkpoint} unrolls {model.steps} '
+                         f'DDIM step(s); export it again with --steps {args.steps}')
+    return model
+
+
 @exit_on_input_error
 def main(argv: Optional[List[str]] = None):
     args = parse_args(argv)
@@ -133,10 +170,7 @@ def main(argv: Optional[List[str]] = None):
     for path in images:
         check_image_file(path)
     ingredients = parse_ingredients(args.ingredients)
-    with warnings.catch_warnings():  # mmseg's deprecation notices, not the user's
-        warnings.filterwarnings('ignore', category=UserWarning, module=r'mmseg\.')
-        model = init_segmentor(args.config, args.checkpoint, device=args.device,
-                               cfg_options=args.cfg_options)
+    model = load_model(args, ingredients)
     check_mask_classes(model, args.config)
     try:
         select_branch(model, ingredients)
@@ -162,14 +196,15 @@ def main(argv: Optional[List[str]] = None):
             write_image_atomic(overlay_file, mmcv.rgb2bgr(overlay))
             info = result.to_dict()
             info.update(image=osp.abspath(path), config=args.config,
-                        checkpoint=osp.abspath(args.checkpoint))
+                        checkpoint=osp.abspath(args.checkpoint), backend=args.backend)
             write_json_atomic(json_file, info)
             summary = (result.branch, result.steps, result.ingredient_source)
             progress.update()
     branch, steps, source = summary
     lists = f' ({source} lists)' if source.startswith(AUTO) else ''
-    print(f'\nsegmented {len(images)} image(s) with the {branch} branch{lists}, {steps} DDIM '
-          f'step(s): results in {args.out_dir}')
+    backend = ' (onnxruntime)' if args.backend == 'onnxruntime' else ''
+    print(f'\nsegmented {len(images)} image(s) with the {branch} branch{lists}{backend}, '
+          f'{steps} DDIM step(s): results in {args.out_dir}')
 
 
 if __name__ == '__main__':

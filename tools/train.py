@@ -1,8 +1,15 @@
 """Train a DCCD (or any mmsegmentation) model from a config.
 
     python tools/train.py configs/foodseg103_dccd.py [--work-dir DIR] [--resume]
-        [--amp] [--cfg-options KEY=VALUE ...] [--launcher {none,pytorch,slurm,mpi}]
+        [--amp] [--vis tensorboard] [--cfg-options KEY=VALUE ...]
+        [--launcher {none,pytorch,slurm,mpi}]
+
+``--vis tensorboard`` adds mmengine's ``TensorboardVisBackend`` to the
+visualizer: the scalars the logger hook logs (every loss term, the learning
+rate, time) and the validation metrics go to TensorBoard event files in
+``<work_dir>/<timestamp>/vis_data/`` too (``tensorboard --logdir WORK_DIR``).
 """
+import importlib.util
 import logging
 import os
 import os.path as osp
@@ -20,6 +27,10 @@ from dccd.utils import (ArgumentParser, InputError, default_work_dir, exit_on_in
                         load_config)
 
 
+#: ``--vis`` choices: the vis backend and the package it needs.
+VIS_BACKENDS = {'tensorboard': ('TensorboardVisBackend', 'tensorboard')}
+
+
 def parse_args(argv=None):
     parser = ArgumentParser(description='Train a segmentor')
     parser.add_argument('config', help='train config file path')
@@ -29,6 +40,10 @@ def parse_args(argv=None):
         help='resume from the latest checkpoint in the work_dir automatically')
     parser.add_argument(
         '--amp', action='store_true', help='enable automatic-mixed-precision training')
+    parser.add_argument(
+        '--vis', choices=sorted(VIS_BACKENDS), action='append', default=[],
+        help='also write the scalars (losses, lr, val metrics) for this viewer: '
+        'tensorboard (event files under the work dir)')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override settings of the config, e.g. train_cfg.max_iters=1000; '
@@ -41,6 +56,20 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
+
+
+def add_vis_backends(cfg, names) -> None:
+    """Append the vis backends ``--vis`` names to ``cfg.visualizer`` (once each)."""
+    for name in names:
+        backend, package = VIS_BACKENDS[name]
+        if importlib.util.find_spec(package) is None:
+            raise InputError(f'--vis {name} needs the {package} package: pip install -c '
+                             f'constraints.txt -e ".[{name}]"')
+        if 'visualizer' not in cfg:
+            raise InputError(f'--vis {name}: the config has no visualizer')
+        backends = cfg.visualizer.setdefault('vis_backends', [])
+        if all(b.get('type') != backend for b in backends):
+            backends.append(dict(type=backend))
 
 
 def check_checkpoint_paths(cfg, resume: bool) -> None:
@@ -86,6 +115,7 @@ def main(argv=None):
                 wrapper.dtype = 'bfloat16'  # same range as fp32: no loss scaling
             else:
                 wrapper.loss_scale = 'dynamic'
+    add_vis_backends(cfg, args.vis)
     cfg.resume = args.resume
     check_checkpoint_paths(cfg, args.resume)
     # before the Runner writes or prints anything

@@ -480,7 +480,7 @@ def segment_food(model: torch.nn.Module,
             sample: SegDataSample = model.predict_auto(data['inputs'], data['data_samples'],
                                                        steps=steps)[0]
             ids, source = sample.proposed_ingredients, sample.ingredient_source
-        elif isinstance(model, SelfDistillSegmentor):
+        elif hasattr(model, 'predict_branch'):  # DCCD's, or an exported student
             sample = model.predict_branch(data['inputs'], data['data_samples'], branch,
                                           None if ids is None else [ids], steps)[0]
         else:  # a plain mmseg segmentor: its own test_cfg

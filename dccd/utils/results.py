@@ -298,8 +298,33 @@ def _robustness(result: dict, view: Optional[str]) -> str:
 
 
 # ---- benchmark (tools/benchmark.py) ---------------------------------------
+def _onnx_row(result: dict) -> str:
+    """PyTorch vs onnxruntime per DDIM step count, with the export's parity."""
+    rows = []
+    torch_steps = (result.get('infer') or {}).get('per_steps', {})
+    for steps, ort in result['infer_onnxruntime']['per_steps'].items():
+        torch_ms = torch_steps.get(steps, {}).get('ms_per_image')
+        parity = result['infer_onnxruntime']['parity'][steps]
+        rows.append([f"`{osp.basename(result['config'])}`",
+                     f"{result['size'][0]}×{result['size'][1]}", steps,
+                     f'{torch_ms:.1f} ms' if torch_ms else '-',
+                     f"{ort['ms_per_image']:.1f} ms",
+                     f"{torch_ms / ort['ms_per_image']:.2f}×" if torch_ms else '-',
+                     f"{parity['max_abs_diff']:.1e}",
+                     f"{100 * parity['argmax_agreement']:.2f} %"])
+    header = ['student', 'input', 'DDIM steps', 'PyTorch', 'onnxruntime', 'speed-up',
+              'max abs diff', 'argmax agreement']
+    threads = result['machine']['torch_threads']
+    setup = (f"batch {result['batch']}, random weights, {threads} "
+             f"thread{'s' if threads != 1 else ''} each, median of {result['iters']}, onnxruntime "
+             f"{result['infer_onnxruntime']['onnxruntime']}")
+    return _table(header, rows) + f'\n\n{setup}. ' + _machine_line(result)
+
+
 @renderer('benchmark')
 def _benchmark(result: dict, view: Optional[str]) -> str:
+    if view == 'onnx':
+        return _onnx_row(result)
     header, cells = [], []
     if result.get('train'):
         header.append('train step')
@@ -307,9 +332,10 @@ def _benchmark(result: dict, view: Optional[str]) -> str:
     for steps, r in (result.get('infer') or {}).get('per_steps', {}).items():
         header.append(f'infer, {steps} DDIM step{"s" if steps != "1" else ""}')
         cells.append(f"{r['ms_per_image']:.1f} ms/img ({r['images_per_s']:.0f} img/s)")
-    memory = (result.get('infer') or result.get('train'))['peak_memory_mib']
-    header.append('peak RSS' if result['device_type'] == 'cpu' else 'peak CUDA memory')
-    cells.append(f'{memory / 1024:.2f} GiB')
+    measured = result.get('infer') or result.get('train')
+    if measured:
+        header.append('peak RSS' if result['device_type'] == 'cpu' else 'peak CUDA memory')
+        cells.append(f"{measured['peak_memory_mib'] / 1024:.2f} GiB")
     setup = (f"`{osp.basename(result['config'])}`, batch {result['batch']}, "
              f"{result['size'][0]}×{result['size'][1]}, {result['amp']}, "
              f"{result['machine']['torch_threads']} torch threads")

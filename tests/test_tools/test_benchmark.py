@@ -54,6 +54,8 @@ def test_benchmark_bad_options_exit_2(capsys):
             ([TOY, '--infer', '--steps', '0', '--device', 'cpu'], '--steps'),
             ([TOY, '--infer', '--cfg-options', 'model.backbone.with_cpp=True'],
              "'model.backbone.with_cpp' is not a key"),
+            ([TOY, '--train', '--backend', 'onnxruntime', '--device', 'cpu'],
+             '--backend onnxruntime times inference: add --infer'),
             (['--table', 'missing.json'], 'cannot read result file missing.json')):
         with pytest.raises(SystemExit) as exit_info:
             benchmark.main(args)
@@ -95,3 +97,24 @@ def test_compare_with_an_unknown_revision_is_one_line(tmp_path):
     result = run_tool_here('benchmark.py', TOY, '--train', '--compare', 'no-such-rev')
     assert result.returncode == 2
     assert result.stderr.count('\n') == 1 and '--compare no-such-rev' in result.stderr
+
+
+def test_benchmark_pytorch_and_onnxruntime_in_one_run(tmp_path):
+    from dccd.utils.results import render
+    out = str(tmp_path / 'onnx.json')
+    result = run_tool_here('benchmark.py', TOY, '--infer', '--backend', 'pytorch', 'onnxruntime',
+                           '--steps', '3', '--batch', '1', '--size', '64', '64', '--iters', '2',
+                           '--warmup', '1', '--device', 'cpu', '--threads', '1', '--out', out)
+    assert result.returncode == 0, result.stderr[-3000:]
+    with open(out) as f:
+        bench = json.load(f)
+    assert bench['backends'] == ['pytorch', 'onnxruntime']
+    torch_ms = bench['infer']['per_steps']['3']['ms_per_image']
+    ort = bench['infer_onnxruntime']
+    assert set(ort['per_steps']) == {'3'} and ort['onnxruntime']
+    assert 0 < ort['per_steps']['3']['ms_per_image_min'] <= ort['per_steps']['3']['ms_per_image']
+    parity = ort['parity']['3']
+    assert parity['max_abs_diff'] <= 1e-3 and parity['argmax_agreement'] >= 0.999
+    assert 'infer 3 step(s), onnxruntime' in result.stdout.strip().splitlines()[-1]
+    row = render(bench, 'onnx').splitlines()[2]
+    assert row.startswith('| `toy_dccd.py` | 64×64 | 3 | ') and f'{torch_ms:.1f} ms' in row

@@ -23,7 +23,7 @@ under mmseg's plain ``EncoderDecoder``; DCCD's segmentor calls
 :meth:`~DeformableDiffusionHead.loss_noised` instead, to give its teacher and
 student branches one shared noise draw.
 """
-from typing import List, NamedTuple, Sequence, Tuple
+from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -37,10 +37,9 @@ from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, SampleList
 from torch import Tensor
 
-from ...utils.image_key import image_crc
 from ..layers.deformable_attention import MSDeformAttn
-from ..layers.noise_schedule import (cosine_log_snr, ddim_step, log_snr_to_alpha_sigma,
-                                     sampling_time_pairs)
+from ..layers.noise_schedule import (cosine_log_snr, ddim_step, image_noise,
+                                     log_snr_to_alpha_sigma, sampling_time_pairs)
 from ..layers.positional_encoding import sine_positional_encoding
 from ..layers.time_embedding import TimeEmbedding
 
@@ -213,7 +212,10 @@ class DeformableDiffusionHead(BaseDecodeHead):
         pos = sine_positional_encoding(h, w, c // 2, device=x.device, dtype=x.dtype)
         pos = pos.flatten(2).transpose(1, 2).expand(n, -1, -1)
         ref = reference_points(h, w, x.device).expand(n, -1, -1, -1)
-        shapes = torch.tensor([[h, w]], device=x.device, dtype=torch.long)
+        if torch.jit.is_tracing():  # ONNX export: h, w are traced sizes, not constants
+            shapes = torch.stack([torch.as_tensor(h), torch.as_tensor(w)])[None]
+        else:
+            shapes = torch.tensor([[h, w]], device=x.device, dtype=torch.long)
         starts = shapes.new_zeros(1)
         for layer in self.layers:
             if self.with_cp and query.requires_grad:
@@ -301,16 +303,11 @@ class DeformableDiffusionHead(BaseDecodeHead):
             seed (int): Added to each image's seed.
         """
         n, _, h, w = feature.shape
-        noise = []
-        for i, meta in enumerate(batch_img_metas[:n]):
-            image_seed = (image_crc(meta.get('img_path', i)) + int(seed)) % 2**63
-            gen = torch.Generator(device=feature.device).manual_seed(image_seed)
-            noise.append(torch.randn((self.channels, h, w), generator=gen,
-                                     device=feature.device, dtype=feature.dtype))
-        return torch.stack(noise)
+        return image_noise(batch_img_metas[:n], (self.channels, h, w), seed,
+                           feature.device, feature.dtype)
 
     def sample(self, inputs: Sequence[Tensor], batch_img_metas: List[dict],
-               steps: int = 3, seed: int = 0) -> Tensor:
+               steps: int = 3, seed: int = 0, noise: Optional[Tensor] = None) -> Tensor:
         """DDIM from Gaussian noise (DDP's sampler, any batch size).
 
         Each step predicts the clean map, embeds its argmax and moves the
@@ -321,13 +318,15 @@ class DeformableDiffusionHead(BaseDecodeHead):
             batch_img_metas (list[dict]): Per-image meta (for the noise seed).
             steps (int): DDIM steps.
             seed (int): Noise seed (see :meth:`initial_noise`).
+            noise (Tensor, optional): The start noise (N, channels, H, W)
+                instead (an exported graph takes it as an input).
 
         Returns:
             Tensor: The last step's logits, (N, num_classes, H, W).
         """
         feature = self._transform_inputs(inputs)
         n = feature.shape[0]
-        noisy = self.initial_noise(feature, batch_img_metas, seed)
+        noisy = self.initial_noise(feature, batch_img_metas, seed) if noise is None else noise
         for t_now, t_next in sampling_time_pairs(steps, self.time_difference,
                                                  self.sample_range[0]):
             log_snr = cosine_log_snr(feature.new_full((n, ), t_now, dtype=torch.float32))

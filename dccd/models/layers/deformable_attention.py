@@ -28,6 +28,8 @@ __all__ = ['MSDeformAttn', 'multi_scale_deformable_attn']
 
 
 def _level_sizes(spatial_shapes: Tensor) -> List[Tuple[int, int]]:
+    if torch.jit.is_tracing():  # ONNX export: sizes stay in the graph, not constants
+        return [(h, w) for h, w in spatial_shapes]
     return [(int(h), int(w)) for h, w in spatial_shapes.tolist()]
 
 

@@ -7,14 +7,16 @@ noise ratio, as in Chen et al. (2022), "Analog Bits". Written from the
 formulas; the constants are DDP's.
 """
 import math
-from typing import List, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
 
+from ...utils.image_key import image_crc
+
 __all__ = [
     'cosine_log_snr', 'log_snr_to_alpha_sigma', 'sampling_time_pairs',
-    'ddim_step'
+    'ddim_step', 'image_noise'
 ]
 
 
@@ -71,3 +73,28 @@ def ddim_step(x_t: Tensor, x0_pred: Tensor, log_snr: Tensor,
     alpha_next, sigma_next = log_snr_to_alpha_sigma(log_snr_next.view(-1, 1, 1, 1))
     eps = (x_t - alpha * x0_pred) / sigma.clamp(min=1e-8)
     return alpha_next * x0_pred + sigma_next * eps
+
+
+def image_noise(batch_img_metas: List[dict], shape: Sequence[int], seed: int = 0,
+                device: Optional[torch.device] = None,
+                dtype: torch.dtype = torch.float32) -> Tensor:
+    """Gaussian noise for each image, seeded by its file name: (N, *shape).
+
+    Image ``i``'s generator is seeded with ``seed`` plus a CRC32 of its
+    ``img_path`` (of ``i`` when it has none), so an image gets the same noise
+    on every run, batch size and number of processes, and an exported model
+    that takes the noise as an input can be given exactly the noise PyTorch
+    draws.
+
+    Args:
+        batch_img_metas (list[dict]): Per-image meta (``img_path``).
+        shape (Sequence[int]): Shape of one image's noise, e.g. (C, H, W).
+        seed (int): Added to each image's seed.
+        device, dtype: Of the result.
+    """
+    noise = []
+    for i, meta in enumerate(batch_img_metas):
+        image_seed = (image_crc(meta.get('img_path', i)) + int(seed)) % 2**63
+        gen = torch.Generator(device=device or 'cpu').manual_seed(image_seed)
+        noise.append(torch.randn(tuple(shape), generator=gen, device=device, dtype=dtype))
+    return torch.stack(noise)
