@@ -1,7 +1,7 @@
 """Segment food photos with a trained checkpoint: masks, overlays, ingredient shares.
 
     python tools/infer.py CONFIG CHECKPOINT INPUT [INPUT ...] --out-dir DIR
-        [--device cpu|cuda] [--ingredients "rice, egg, broccoli"] [--steps N]
+        [--device cpu|cuda] [--ingredients "rice, egg, broccoli"] [--steps N] [--amp]
         [--cfg-options KEY=VALUE ...]
 
 INPUT: image files and/or folders (their images, by extension, sorted; not
@@ -23,6 +23,8 @@ and each class's score. Everything
 (config, checkpoint, ingredients, every image) is checked before the first
 image is processed; each file is written whole (temporary file + rename). A
 bad input stops the tool with one line ``error: ...`` and exit code 2.
+``--amp`` runs the network under autocast (bfloat16 where the device has it,
+else float16).
 """
 import os
 import os.path as osp
@@ -64,6 +66,8 @@ def parse_args(argv: Optional[List[str]] = None):
         'proposed from each photo')
     parser.add_argument('--steps', type=int, default=None,
                         help="DDIM steps (default: the config's test_cfg.steps)")
+    parser.add_argument('--amp', action='store_true',
+                        help='autocast: bf16 where supported (A100/H100, CPU), else fp16')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override settings of the config; every key must already exist')
@@ -152,7 +156,7 @@ def main(argv: Optional[List[str]] = None):
     with warnings.catch_warnings():  # mmseg's deprecation notices, not the user's
         warnings.filterwarnings('ignore', category=UserWarning, module=r'mmseg\.')
         model = init_segmentor(args.config, args.checkpoint, device=args.device,
-                               cfg_options=args.cfg_options)
+                               cfg_options=args.cfg_options, amp=args.amp)
     if len(model.dataset_meta['classes']) > 256:
         raise InputError(f'{args.config}: more than 256 classes do not fit the uint8 mask PNG')
     try:

@@ -2,6 +2,10 @@
 
     python tools/train.py configs/foodseg103_dccd.py [--work-dir DIR] [--resume]
         [--amp] [--cfg-options KEY=VALUE ...] [--launcher {none,pytorch,slurm,mpi}]
+
+``--amp``: bfloat16 autocast without a loss scaler where the device has bf16
+(CUDA compute capability >= 8.0, and the CPU), float16 with dynamic loss
+scaling elsewhere (``dccd.engine.use_amp``). Validation stays in float32.
 """
 import logging
 import os
@@ -15,7 +19,7 @@ from mmengine.runner import Runner
 
 import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
 from dccd.apis.preflight import check_run_inputs
-from dccd.engine import NonFiniteLossError, setup_cpu_dist, teardown_dist
+from dccd.engine import NonFiniteLossError, setup_cpu_dist, teardown_dist, use_amp
 from dccd.utils import (ArgumentParser, InputError, default_work_dir, exit_on_input_error,
                         load_config)
 
@@ -28,7 +32,9 @@ def parse_args(argv=None):
         '--resume', action='store_true',
         help='resume from the latest checkpoint in the work_dir automatically')
     parser.add_argument(
-        '--amp', action='store_true', help='enable automatic-mixed-precision training')
+        '--amp', action='store_true',
+        help='mixed precision: bf16 autocast without loss scaling where supported '
+        '(A100/H100, CPU), else fp16 with dynamic loss scaling')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override settings of the config, e.g. train_cfg.max_iters=1000; '
@@ -73,19 +79,10 @@ def main(argv=None):
         cfg.work_dir = default_work_dir(args.config)
 
     if args.amp:
-        wrapper = cfg.optim_wrapper
-        if wrapper.type == 'AmpOptimWrapper':
+        if cfg.optim_wrapper.type in ('AmpOptimWrapper', 'AutocastOptimWrapper'):
             print_log('AMP training is already enabled in your config.',
                       logger='current', level=logging.WARNING)
-        elif wrapper.type != 'OptimWrapper':
-            raise InputError('--amp needs optim_wrapper.type OptimWrapper, '
-                             f'the config has {wrapper.type}')
-        else:
-            wrapper.type = 'AmpOptimWrapper'
-            if torch.cuda.is_available() and torch.cuda.is_bf16_supported():
-                wrapper.dtype = 'bfloat16'  # same range as fp32: no loss scaling
-            else:
-                wrapper.loss_scale = 'dynamic'
+        use_amp(cfg.optim_wrapper, 'cuda' if torch.cuda.is_available() else 'cpu')
     cfg.resume = args.resume
     check_checkpoint_paths(cfg, args.resume)
     # before the Runner writes or prints anything
