@@ -39,7 +39,8 @@ from torch.autograd.function import once_differentiable
 
 from dccd import compat
 
-__all__ = ['MSDeformAttn', 'multi_scale_deformable_attn', 'level_sizes', 'OPS']
+__all__ = ['MSDeformAttn', 'multi_scale_deformable_attn', 'mmcv_deformable_attn', 'level_sizes',
+           'shape_tensors', 'OPS']
 
 #: (H, W) of every level, as Python ints.
 Sizes = Tuple[Tuple[int, int], ...]
@@ -58,7 +59,8 @@ def level_sizes(spatial_shapes: Union[Tensor, Sequence[Sequence[int]]]) -> Sizes
 def multi_scale_deformable_attn(value: Tensor,
                                 spatial_shapes: Union[Tensor, Sequence[Sequence[int]]],
                                 sampling_locations: Tensor,
-                                attention_weights: Tensor) -> Tensor:
+                                attention_weights: Tensor,
+                                recompute: bool = False) -> Tensor:
     """Weighted bilinear sampling of a multi-level value map, in pure PyTorch.
 
     The inner sums of Eq. 2: for each query and head, the value of every
@@ -75,12 +77,16 @@ def multi_scale_deformable_attn(value: Tensor,
             integer tensor.
         sampling_locations: (N, Lq, M, L, P, 2) normalised (x, y) in [0, 1].
         attention_weights: (N, Lq, M, L, P) weights of the samples.
+        recompute: keep only the inputs for backward and sample again there
+            (same values and gradients, less memory).
 
     Returns:
         Tensor: (N, Lq, M * D).
     """
-    return _sample(value, level_sizes(spatial_shapes), sampling_locations,
-                   attention_weights)
+    sizes = level_sizes(spatial_shapes)
+    if recompute:
+        return _RecomputedSampling.apply(value, sampling_locations, attention_weights, sizes)
+    return _sample(value, sizes, sampling_locations, attention_weights)
 
 
 def _sample(value: Tensor, sizes: Sizes, sampling_locations: Tensor,
@@ -136,7 +142,7 @@ class _RecomputedSampling(torch.autograd.Function):
 
 
 @functools.lru_cache(maxsize=16)
-def _shape_tensors(sizes: Sizes, device: torch.device) -> Tuple[Tensor, Tensor]:
+def shape_tensors(sizes: Sizes, device: torch.device) -> Tuple[Tensor, Tensor]:
     """(L, 2) shapes and (L,) start offsets on ``device``, for mmcv's kernel
     (made once per sizes and device)."""
     shapes = torch.tensor(sizes, dtype=torch.long)
@@ -144,12 +150,14 @@ def _shape_tensors(sizes: Sizes, device: torch.device) -> Tuple[Tensor, Tensor]:
     return shapes.to(device), starts.to(device)
 
 
-def _compiled_deformable_attn(value: Tensor, spatial_shapes: Tensor,
-                              level_start_index: Tensor,
-                              sampling_locations: Tensor,
-                              attention_weights: Tensor,
-                              im2col_step: int) -> Tensor:
-    """mmcv's CUDA kernel, run in float32 (it has no bf16 version)."""
+def mmcv_deformable_attn(value: Tensor, spatial_shapes: Tensor,
+                         level_start_index: Tensor,
+                         sampling_locations: Tensor,
+                         attention_weights: Tensor,
+                         im2col_step: int = 64) -> Tensor:
+    """mmcv's CUDA kernel (a compiled mmcv), run in float32 (it has no bf16
+    version); arguments as :func:`multi_scale_deformable_attn`, with the
+    (L, 2) shapes and (L,) level offsets as tensors on the device."""
     from mmcv.ops.multi_scale_deform_attn import \
         MultiScaleDeformableAttnFunction
     batch = value.shape[0]
@@ -261,12 +269,11 @@ class MSDeformAttn(nn.Module):
                 weights: Tensor) -> Tensor:
         op = self.op(value)
         if op == 'mmcv':
-            shapes, starts = _shape_tensors(sizes, value.device)
-            return _compiled_deformable_attn(value, shapes, starts, locations,
-                                             weights, self.im2col_step)
-        if op == 'pytorch-recompute':
-            return _RecomputedSampling.apply(value, locations, weights, sizes)
-        return _sample(value, sizes, locations, weights)
+            shapes, starts = shape_tensors(sizes, value.device)
+            return mmcv_deformable_attn(value, shapes, starts, locations, weights,
+                                        self.im2col_step)
+        return multi_scale_deformable_attn(value, sizes, locations, weights,
+                                           recompute=op == 'pytorch-recompute')
 
     def forward(self, query: Tensor, value: Tensor, reference_points: Tensor,
                 spatial_shapes: Union[Tensor, Sequence[Sequence[int]]],

@@ -252,8 +252,8 @@ def test_compiled_kernel_matches_pure_pytorch(monkeypatch):
     from dccd.models.layers import deformable_attention
     assert compat.deform_attn_kernel_usable(torch.device('cuda'))
     ran = []
-    kernel = deformable_attention._compiled_deformable_attn
-    monkeypatch.setattr(deformable_attention, '_compiled_deformable_attn',
+    kernel = deformable_attention.mmcv_deformable_attn
+    monkeypatch.setattr(deformable_attention, 'mmcv_deformable_attn',
                         lambda *args: ran.append('mmcv') or kernel(*args))
     attn, query, value, ref, sizes = _layer_inputs()
     attn, query, value, ref = (t.cuda() for t in (attn, query.detach(), value.detach(), ref))
@@ -274,7 +274,7 @@ def test_compiled_kernel_matches_pure_pytorch(monkeypatch):
     with torch.no_grad(), torch.autocast('cuda', dtype=torch.bfloat16):
         locations, weights = attn._sampling(query, ref, tuple(sizes))
         projected = attn.value_proj(value).view(2, -1, 4, 4)
-        shapes, starts = deformable_attention._shape_tensors(tuple(sizes), value.device)
-        out = deformable_attention._compiled_deformable_attn(
+        shapes, starts = deformable_attention.shape_tensors(tuple(sizes), value.device)
+        out = deformable_attention.mmcv_deformable_attn(
             projected, shapes, starts, locations, weights, 64)
     assert projected.dtype == out.dtype == torch.bfloat16
