@@ -141,6 +141,16 @@ class _RecomputedSampling(torch.autograd.Function):
                      for tensor in inputs) + (None, )
 
 
+def _level_wh(sizes: Sizes, like: Tensor) -> Tensor:
+    """(L, 2) (W, H) of every level, dtype and device of ``like``: filled
+    from the Python ints on the device (no host-to-device copy, no sync)."""
+    level_wh = like.new_empty((len(sizes), 2))
+    for level, (h, w) in enumerate(sizes):
+        level_wh[level, 0] = w
+        level_wh[level, 1] = h
+    return level_wh
+
+
 @functools.lru_cache(maxsize=16)
 def shape_tensors(sizes: Sizes, device: torch.device) -> Tuple[Tensor, Tensor]:
     """(L, 2) shapes and (L,) start offsets on ``device``, for mmcv's kernel
@@ -243,14 +253,10 @@ class MSDeformAttn(nn.Module):
         weights = self.attention_weights(query).view(*shape[:3], -1)
         weights = weights.softmax(-1).view(shape)
         # offsets are in pixels of their level: divide by that level's (W, H),
-        # in the reference points' precision (offsets may be bf16 in autocast);
-        # Python ints, so no size tensor is copied to the device
-        offsets = offsets.to(reference_points.dtype)
-        offsets = torch.stack([
-            torch.stack((offsets[:, :, :, level, :, 0] / w,
-                         offsets[:, :, :, level, :, 1] / h), dim=-1)
-            for level, (h, w) in enumerate(sizes)], dim=3)
-        locations = reference_points[:, :, None, :, None, :] + offsets
+        # in the reference points' precision (offsets may be bf16 in autocast)
+        level_wh = _level_wh(sizes, reference_points)
+        locations = (reference_points[:, :, None, :, None, :]
+                     + offsets / level_wh[None, None, None, :, None, :])
         return locations, weights
 
     def op(self, value: Tensor) -> str:
