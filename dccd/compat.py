@@ -12,7 +12,13 @@ things need help, and both are done here, once, by :func:`apply` (called from
    returns a function that raises a clear error if a compiled op is actually
    called. DCCD's own layers are pure PyTorch, so nothing calls them.
    :data:`HAS_MMCV_OPS` tells whether the real ops exist (checked before the
-   stand-in is installed).
+   stand-in is installed). A compiled ``_ext`` that is present but cannot
+   be loaded (built for another torch or CUDA: "undefined symbol") counts as
+   missing: ``import dccd`` warns once, naming the file, and goes on with the
+   stand-in. One that loads but was built without CUDA fails on the first
+   CUDA call; :func:`deform_attn_kernel_usable` tries mmcv's deformable
+   attention kernel once per device type on a tiny input and, if it fails,
+   warns once naming the file, and DCCD's pure-PyTorch op is used instead.
 
 2. **torch >= 2.6 loads checkpoints with ``weights_only=True``.** mmengine's
    ``torch.load`` calls rely on the default, and its checkpoints hold a few
@@ -29,28 +35,93 @@ things need help, and both are done here, once, by :func:`apply` (called from
    Checkpoints written by stock mmengine on torch >= 2.6 still carry the
    functions and are refused by safe loading.
 """
-import importlib.machinery
 import copyreg
+import importlib
+import importlib.machinery
 import importlib.util
 import sys
 import types
+import warnings
+from typing import Dict, Optional
 
 import numpy as np
 import torch
 
-__all__ = ['HAS_MMCV_OPS', 'apply', 'safe_checkpoint_globals']
+__all__ = [
+    'HAS_MMCV_OPS', 'MMCV_EXT_FILE', 'apply', 'deform_attn_kernel_usable',
+    'safe_checkpoint_globals'
+]
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f'{type(exc).__name__}: {text[0] if text else ""}'[:200]
+
+
+def _warn_unusable(path: Optional[str], what: str, exc: BaseException) -> None:
+    warnings.warn(
+        f"mmcv's compiled ops in {path or 'mmcv._ext'} {what} ({_first_line(exc)}); "
+        "DCCD uses its pure-PyTorch deformable attention instead", RuntimeWarning,
+        stacklevel=3)
+
+
+def _find_mmcv_ext() -> Optional[importlib.machinery.ModuleSpec]:
+    try:
+        return importlib.util.find_spec('mmcv._ext')
+    except (ImportError, ValueError):
+        return None
 
 
 def _real_mmcv_ext_present() -> bool:
+    """Whether a real ``mmcv._ext`` loads; one warning naming the file when it
+    is present but cannot be loaded (its import raises)."""
     if 'mmcv._ext' in sys.modules:
         return not getattr(sys.modules['mmcv._ext'], '__dccd_stand_in__', False)
-    try:
-        return importlib.util.find_spec('mmcv._ext') is not None
-    except (ImportError, ValueError):
+    spec = _find_mmcv_ext()
+    if spec is None:
         return False
+    try:
+        importlib.import_module('mmcv._ext')
+    except Exception as exc:  # ImportError, OSError: built for another torch / CUDA
+        sys.modules.pop('mmcv._ext', None)
+        _warn_unusable(spec.origin, 'cannot be loaded', exc)
+        return False
+    return True
 
 
 HAS_MMCV_OPS: bool = _real_mmcv_ext_present()
+#: The compiled extension's file, when one loaded (for reports and warnings).
+MMCV_EXT_FILE: Optional[str] = (
+    getattr(sys.modules.get('mmcv._ext'), '__file__', None) if HAS_MMCV_OPS else None)
+_kernel_usable: Dict[str, bool] = {}
+
+
+def _run_tiny_kernel(device: torch.device) -> None:
+    from mmcv.ops.multi_scale_deform_attn import MultiScaleDeformableAttnFunction
+    value = torch.ones(1, 1, 1, 2, device=device)
+    shapes = torch.ones(1, 2, dtype=torch.long, device=device)
+    starts = torch.zeros(1, dtype=torch.long, device=device)
+    locations = torch.full((1, 1, 1, 1, 1, 2), 0.5, device=device)
+    weights = torch.ones(1, 1, 1, 1, 1, device=device)
+    with torch.no_grad():
+        MultiScaleDeformableAttnFunction.apply(value, shapes, starts, locations, weights, 1)
+
+
+def deform_attn_kernel_usable(device: torch.device) -> bool:
+    """Whether mmcv's compiled multi-scale deformable attention runs on
+    ``device``: a compiled mmcv is loaded, the device is CUDA, and the kernel
+    ran once there (checked on first use, per device type; a CPU-only build
+    fails that check with one warning naming the file)."""
+    if not HAS_MMCV_OPS or device.type != 'cuda':
+        return False
+    if device.type not in _kernel_usable:
+        try:
+            _run_tiny_kernel(device)
+            _kernel_usable[device.type] = True
+        except Exception as exc:  # e.g. "not compiled with GPU support"
+            _warn_unusable(MMCV_EXT_FILE, f'cannot run on {device.type}', exc)
+            _kernel_usable[device.type] = False
+    return _kernel_usable[device.type]
 
 
 def _ext_stand_in() -> types.ModuleType:

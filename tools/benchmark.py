@@ -4,6 +4,7 @@
         [--batch N] [--size H W] [--steps 1 3 10] [--iters N] [--warmup N]
         [--device cpu|cuda] [--threads N] [--pretrained] [--profile] [--out FILE.json]
         [--backend pytorch onnxruntime] [--cfg-options KEY=VALUE ...]
+    python tools/benchmark.py CONFIG --attn-memory [--size H W] [--batch N] [--device D]
     python tools/benchmark.py --table A.json B.json ...   # one table of saved runs
     python tools/benchmark.py CONFIG --train ... --compare REV --out FILE.json
 
@@ -16,9 +17,11 @@ mask. ``--size`` (default: the config's crop size) also sets the data
 preprocessor's pad size.
 
 - ``--train``: full train steps, ``model.train_step`` with the config's
-  ``optim_wrapper`` (forward, backward, optimiser step; AmpOptimWrapper with
-  ``--amp fp16|bf16``, CUDA only): median ms/iter over ``--iters`` after
-  ``--warmup`` (and the minimum, the better estimate on a busy machine).
+  ``optim_wrapper`` (forward, backward, optimiser step; with ``--amp bf16``
+  DCCD's AutocastOptimWrapper, no loss scaler, also on the CPU; with
+  ``--amp fp16`` mmengine's AmpOptimWrapper with dynamic loss scaling, CUDA
+  only): median ms/iter over ``--iters`` after ``--warmup`` (and the
+  minimum, the better estimate on a busy machine).
 - ``--infer``: pre-processing and ``predict_branch`` (the config's test
   branch, padded input, logits resized to the image) per DDIM step count: median ms/image and
   images/s (batch ``--batch``), under autocast with ``--amp``.
@@ -34,6 +37,13 @@ preprocessor's pad size.
 - Times on CUDA are taken after ``torch.cuda.synchronize()``.
 - ``--profile``: afterwards, the top operators by self time (torch.profiler)
   of 3 train steps and/or 3 inferences at the middle step count.
+- ``--attn-memory``: the bytes autograd keeps for backward (saved-tensor
+  hooks, each storage once, inputs and parameters excluded) by one
+  ``MSDeformAttn`` call (self-attention, as the decoder calls it) and by one
+  decoder layer of the config's decode head, on a batch of ``--size / 4``
+  query grids: the sampling kept (old) against recomputed in backward (new),
+  in one run. Shapes and dtypes set the bytes, so a CPU measures what a GPU
+  keeps in float32.
 
 - ``--compare REV``: the same measurement (this file's harness) of the
   ``dccd`` code and configs at git revision REV (a temporary worktree) and of
@@ -68,6 +78,7 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
+from dccd.engine import apply_tf32, tf32_from_cfg
 from dccd.utils import (ArgumentParser, InputError, drop_pretrained, exit_on_input_error,
                         ingredient_ids, load_config)
 from dccd.utils.results import machine_info, read_result, write_result
@@ -114,6 +125,9 @@ def parse_args(argv=None):
                         help='also measure git revision REV (old vs new in one run)')
     parser.add_argument('--table', nargs='+', metavar='JSON',
                         help='print one table of saved --out files and exit')
+    parser.add_argument('--attn-memory', action='store_true',
+                        help='bytes saved for backward by one deformable-attention call and '
+                        'one decoder layer, sampling kept vs recomputed')
     return parser.parse_args(argv)
 
 
@@ -123,8 +137,8 @@ def parse_args(argv=None):
 def check_args(args) -> None:
     if args.config is None:
         raise InputError('give a CONFIG (or --table JSON ...)')
-    if not (args.train or args.infer):
-        raise InputError('nothing to do: give --train and/or --infer')
+    if not (args.train or args.infer or args.attn_memory):
+        raise InputError('nothing to do: give --train, --infer and/or --attn-memory')
     for name in ('batch', 'iters'):
         if getattr(args, name) < 1:
             raise InputError(f'--{name} must be >= 1, got {getattr(args, name)}')
@@ -166,17 +180,17 @@ def prepare_config(cfg: Config, args, size) -> None:
     if isinstance(preprocessor, dict) and preprocessor.get('size') is not None:
         preprocessor.size = tuple(size)
     wrapper = cfg.optim_wrapper
-    if wrapper.type not in ('OptimWrapper', 'AmpOptimWrapper'):
-        raise InputError(f'--amp needs optim_wrapper.type OptimWrapper or '
-                         f'AmpOptimWrapper, the config has {wrapper.type}')
+    if wrapper.type not in ('OptimWrapper', 'AmpOptimWrapper', 'AutocastOptimWrapper'):
+        raise InputError(f'--amp needs optim_wrapper.type OptimWrapper, AmpOptimWrapper or '
+                         f'AutocastOptimWrapper, the config has {wrapper.type}')
     for key in ('dtype', 'loss_scale'):
         wrapper.pop(key, None)
-    if args.amp == 'none':
-        wrapper.type = 'OptimWrapper'
+    if args.amp == 'bf16':  # same range as fp32: no loss scaler
+        wrapper.update(type='AutocastOptimWrapper', dtype='bfloat16')
+    elif args.amp == 'fp16':
+        wrapper.update(type='AmpOptimWrapper', dtype='float16', loss_scale='dynamic')
     else:
-        wrapper.type = 'AmpOptimWrapper'
-        wrapper.dtype = AMP_DTYPES[args.amp]
-        wrapper.loss_scale = 'dynamic'
+        wrapper.type = 'OptimWrapper'
 
 
 def default_size(cfg: Config) -> tuple:
@@ -371,6 +385,87 @@ def bench_onnxruntime(model, cfg, data, size, args) -> dict:
 
 
 # --------------------------------------------------------------------------
+# memory kept for backward by the deformable attention
+# --------------------------------------------------------------------------
+def saved_bytes(fn, exclude=()) -> int:
+    """Bytes of the tensors autograd keeps for backward while ``fn()`` runs
+    (saved-tensor hooks), each storage counted once, without the storages
+    of ``exclude`` (the inputs and parameters, which live anyway)."""
+    skip = {t.untyped_storage().data_ptr() for t in exclude}
+    kept = {}
+
+    def pack(tensor):
+        storage = tensor.untyped_storage()
+        if storage.data_ptr() not in skip:
+            kept[storage.data_ptr()] = storage.nbytes()
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        fn()
+    return sum(kept.values())
+
+
+def attention_memory(head_cfg: dict, batch: int, grid, device: torch.device) -> dict:
+    """Bytes one ``MSDeformAttn`` self-attention call and one decoder layer
+    keep for backward, with the sampling kept ('old') and recomputed in
+    backward ('new'), on ``batch`` query grids of ``grid`` = (H, W).
+
+    Args:
+        head_cfg: the decode head's config (``channels``, ``num_heads``,
+            ``num_points``, ``ffn_channels``).
+    """
+    from dccd.models.decode_heads.diffusion_head import TimeConditionedLayer, reference_points
+    channels = head_cfg.get('channels', 256)
+    heads, points = head_cfg.get('num_heads', 8), head_cfg.get('num_points', 4)
+    ffn = head_cfg.get('ffn_channels', 1024)
+    torch.manual_seed(0)
+    layer = TimeConditionedLayer(channels, heads, points, ffn, channels * 4).to(device)
+    h, w = grid
+    x = torch.randn(batch, h * w, channels, device=device, requires_grad=True)
+    pos = torch.randn(batch, h * w, channels, device=device)
+    ref = reference_points(h, w, device).expand(batch, -1, -1, -1)
+    time = torch.randn(batch, channels * 4, device=device)
+    params = list(layer.parameters())
+    result = {}
+    for name, recompute in (('old', False), ('new', True)):
+        layer.attn.recompute = recompute
+        result[name] = dict(
+            attention=saved_bytes(lambda: layer.attn(x, x, ref, [(h, w)]), [x, ref] + params),
+            layer=saved_bytes(lambda: layer(x, pos, ref, (h, w), time),
+                              [x, pos, ref, time] + params))
+    return dict(batch=batch, grid=[h, w], channels=channels, num_heads=heads,
+                num_points=points, ffn_channels=ffn, bytes=result)
+
+
+def attention_memory_rows(result: dict) -> List[List[str]]:
+    """Table rows (what, old MiB, new MiB, new / old) of :func:`attention_memory`."""
+    rows = []
+    for part, what in (('attention', 'one MSDeformAttn call'), ('layer', 'one decoder layer')):
+        old, new = (result['bytes'][k][part] for k in ('old', 'new'))
+        rows.append([what, f'{old / 2**20:.1f} MiB', f'{new / 2**20:.1f} MiB',
+                     f'{100 * new / old:.0f} %'])
+    return rows
+
+
+def run_attn_memory(cfg: Config, args, device: torch.device) -> dict:
+    size = tuple(args.size) if args.size else default_size(cfg)
+    grid = (size[0] // 4, size[1] // 4)
+    result = dict(config=args.config, device_type=device.type, size=list(size),
+                  **attention_memory(cfg.model.decode_head, args.batch, grid, device))
+    if args.out:
+        result = write_result(args.out, 'attention_memory', result, device=device.type)
+    header = ['saved for backward', 'sampling kept (old)', 'recomputed (new)', 'new / old']
+    rows = [header] + attention_memory_rows(result)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    print(f"\n{osp.basename(args.config)}: batch {args.batch}, {grid[0]}x{grid[1]} queries, "
+          f"{result['channels']} channels, {result['num_heads']} heads, "
+          f"{result['num_points']} points, float32")
+    for row in rows:
+        print('  '.join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    return result
+
+
+# --------------------------------------------------------------------------
 # reporting
 # --------------------------------------------------------------------------
 def table_rows(result: dict) -> List[List[str]]:
@@ -488,19 +583,21 @@ def main(argv=None):
         compare(args, argv)
         return
     device = pick_device(args.device)
-    if args.amp != 'none' and device.type != 'cuda':
-        if args.train:
-            raise InputError('--amp with --train needs CUDA (mmengine\'s AmpOptimWrapper)')
-        if args.amp == 'fp16':
-            raise InputError('--amp fp16 needs CUDA; on CPU use --amp bf16 or none')
+    if args.amp == 'fp16' and device.type != 'cuda':
+        raise InputError('--amp fp16 needs CUDA; on CPU use --amp bf16 or none')
     cfg = load_config(args.config, args.cfg_options)
+    apply_tf32(tf32_from_cfg(cfg))
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    if args.attn_memory:
+        run_attn_memory(cfg, args, device)
+        if not (args.train or args.infer):
+            return
     size = tuple(args.size) if args.size else default_size(cfg)
     prepare_config(cfg, args, size)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     torch.backends.cudnn.benchmark = bool(cfg.get('env_cfg', {}).get('cudnn_benchmark', False))
     torch.manual_seed(args.seed)
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
 
     model = MODELS.build(cfg.model)
     model.init_weights()

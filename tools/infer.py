@@ -1,7 +1,7 @@
 """Segment food photos with a trained checkpoint: masks, overlays, ingredient shares.
 
     python tools/infer.py CONFIG CHECKPOINT INPUT [INPUT ...] --out-dir DIR
-        [--device cpu|cuda] [--ingredients "rice, egg, broccoli"] [--steps N]
+        [--device cpu|cuda] [--ingredients "rice, egg, broccoli"] [--steps N] [--amp]
         [--cfg-options KEY=VALUE ...]
     python tools/infer.py CONFIG MODEL.onnx INPUT [INPUT ...] --out-dir DIR
         --backend onnxruntime
@@ -34,6 +34,8 @@ image is processed (an image must be whole, decodable and within Pillow's
 ``MAX_IMAGE_PIXELS``: :func:`dccd.apis.check_image_file`, which the browser
 demo shares); each file is written whole (temporary file + rename). A
 bad input stops the tool with one line ``error: ...`` and exit code 2.
+``--amp`` runs the network under autocast (bfloat16 where the device has it,
+else float16).
 """
 import os
 import os.path as osp
@@ -81,6 +83,8 @@ def parse_args(argv: Optional[List[str]] = None):
     parser.add_argument('--backend', choices=BACKENDS, default='pytorch',
                         help='pytorch (default: the checkpoint) or onnxruntime (an '
                         'exported student)')
+    parser.add_argument('--amp', action='store_true',
+                        help='autocast: bf16 where supported (A100/H100, CPU), else fp16')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override settings of the config; every key must already exist')
@@ -149,7 +153,9 @@ def load_model(args, ingredients):
         with warnings.catch_warnings():  # mmseg's deprecation notices, not the user's
             warnings.filterwarnings('ignore', category=UserWarning, module=r'mmseg\.')
             return init_segmentor(args.config, args.checkpoint, device=args.device,
-                                  cfg_options=args.cfg_options)
+                                  cfg_options=args.cfg_options, amp=args.amp)
+    if args.amp:
+        raise InputError('--amp: an exported model runs in the precision it was exported in')
     if ingredients is not None:
         raise InputError('--ingredients: an exported model is the image-only student; '
                          'run the teacher with the PyTorch checkpoint')

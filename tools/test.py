@@ -1,8 +1,13 @@
 """Test (and evaluate) a trained model: mIoU, mAcc, aAcc and the per-class table.
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out DIR]
-        [--show-dir DIR] [--tta] [--cfg-options KEY=VALUE ...] [--launcher ...]
+        [--show-dir DIR] [--tta] [--amp] [--cfg-options KEY=VALUE ...] [--launcher ...]
         [--ingredients-file FILE.json | --ingredients auto]
+
+``--amp`` runs the test under autocast (bfloat16 where the device has it,
+else float16). A checkpoint saved without its frozen CLIP text tower reads it
+from the config's ``model.text_encoder.pretrained`` when the teacher is
+tested.
 
 Besides mIoU / mAcc / aAcc it prints how well the model knows what is on the
 plate (``presence/*``: precision / recall / F1 of the classes its
@@ -15,10 +20,10 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
-from dccd.apis import (describe_evaluation, use_auto_ingredients, use_ingredients_file,
-                       with_presence_metric)
+from dccd.apis import (describe_evaluation, load_text_tower, text_tower_left_out,
+                       use_auto_ingredients, use_ingredients_file, with_presence_metric)
 from dccd.apis.preflight import check_run_inputs
-from dccd.engine import setup_cpu_dist, teardown_dist
+from dccd.engine import autocast, setup_cpu_dist, teardown_dist
 from dccd.utils import (ArgumentParser, InputError, default_work_dir, exit_on_input_error,
                         load_config)
 from dccd.utils.weights import (check_branch_weights, check_state_dict, missing_parts,
@@ -45,6 +50,8 @@ def parse_args(argv=None):
         '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
         help='job launcher')
     parser.add_argument('--tta', action='store_true', help='test time augmentation')
+    parser.add_argument('--amp', action='store_true',
+                        help='autocast: bf16 where supported (A100/H100, CPU), else fp16')
     lists = parser.add_mutually_exclusive_group()
     lists.add_argument(
         '--ingredients-file', metavar='FILE.json',
@@ -121,12 +128,20 @@ def main(argv=None):
     if hasattr(segmentor, 'parts_for'):
         check_branch_weights(segmentor, missing_parts(segmentor, ckpt), args.checkpoint,
                              segmentor.test_cfg.branch, method)
+    tower_from_file = (getattr(segmentor.test_cfg, 'branch', None) == 'teacher'
+                       and text_tower_left_out(segmentor, ckpt.get('state_dict', ckpt)))
+    if tower_from_file:  # a missing file: said now, before the Runner starts
+        load_text_tower(segmentor, args.checkpoint, check_only=True)
     del ckpt, meta_model, segmentor
     runner = Runner.from_cfg(cfg)
     model = getattr(runner.model, 'module', runner.model)
     runner.load_checkpoint(args.checkpoint)
+    if tower_from_file:
+        load_text_tower(getattr(model, 'module', model), args.checkpoint)
     print_log(f'evaluating: {describe_evaluation(model, lists)}', logger='current')
-    runner.test()
+    device = next(model.parameters()).device
+    with autocast(device, enabled=args.amp):
+        runner.test()
     teardown_dist()
 
 

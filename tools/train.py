@@ -4,6 +4,10 @@
         [--amp] [--vis tensorboard] [--cfg-options KEY=VALUE ...]
         [--launcher {none,pytorch,slurm,mpi}]
 
+``--amp``: bfloat16 autocast without a loss scaler where the device has bf16
+(CUDA compute capability >= 8.0, and the CPU), float16 with dynamic loss
+scaling elsewhere (``dccd.engine.use_amp``). Validation stays in float32.
+
 ``--vis tensorboard`` adds mmengine's ``TensorboardVisBackend`` to the
 visualizer: the scalars the logger hook logs (every loss term, the learning
 rate, time) and the validation metrics go to TensorBoard event files in
@@ -22,7 +26,7 @@ from mmengine.runner import Runner
 
 import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
 from dccd.apis.preflight import check_run_inputs
-from dccd.engine import NonFiniteLossError, setup_cpu_dist, teardown_dist
+from dccd.engine import NonFiniteLossError, setup_cpu_dist, teardown_dist, use_amp
 from dccd.utils import (ArgumentParser, InputError, default_work_dir, exit_on_input_error,
                         load_config)
 
@@ -39,7 +43,9 @@ def parse_args(argv=None):
         '--resume', action='store_true',
         help='resume from the latest checkpoint in the work_dir automatically')
     parser.add_argument(
-        '--amp', action='store_true', help='enable automatic-mixed-precision training')
+        '--amp', action='store_true',
+        help='mixed precision: bf16 autocast without loss scaling where supported '
+        '(A100/H100, CPU), else fp16 with dynamic loss scaling')
     parser.add_argument(
         '--vis', choices=sorted(VIS_BACKENDS), action='append', default=[],
         help='also write the scalars (losses, lr, val metrics) for this viewer: '
@@ -102,19 +108,10 @@ def main(argv=None):
         cfg.work_dir = default_work_dir(args.config)
 
     if args.amp:
-        wrapper = cfg.optim_wrapper
-        if wrapper.type == 'AmpOptimWrapper':
+        if cfg.optim_wrapper.type in ('AmpOptimWrapper', 'AutocastOptimWrapper'):
             print_log('AMP training is already enabled in your config.',
                       logger='current', level=logging.WARNING)
-        elif wrapper.type != 'OptimWrapper':
-            raise InputError('--amp needs optim_wrapper.type OptimWrapper, '
-                             f'the config has {wrapper.type}')
-        else:
-            wrapper.type = 'AmpOptimWrapper'
-            if torch.cuda.is_available() and torch.cuda.is_bf16_supported():
-                wrapper.dtype = 'bfloat16'  # same range as fp32: no loss scaling
-            else:
-                wrapper.loss_scale = 'dynamic'
+        use_amp(cfg.optim_wrapper, 'cuda' if torch.cuda.is_available() else 'cpu')
     add_vis_backends(cfg, args.vis)
     cfg.resume = args.resume
     check_checkpoint_paths(cfg, args.resume)

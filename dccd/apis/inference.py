@@ -36,7 +36,13 @@ Which branch runs:
   Any other plain string is a TypeError: give a list of names.
 
 DDIM sampling is seeded per image (``test_cfg.seed`` and the file name), so
-the same photo gives the same mask on every call. The branch, the ingredient
+the same photo gives the same mask on every call. ``init_segmentor(...,
+amp=True)`` runs every call under autocast (bfloat16 where the device has
+it, float16 on older GPUs; :func:`dccd.engine.amp_dtype`), and a config's
+``env_cfg.tf32`` (default True) allows TF32 on CUDA. A checkpoint saved
+without its frozen CLIP text tower (the config's
+``text_encoder.pretrained`` holds it) reads the tower from that file the
+first time the teacher runs. The branch, the ingredient
 list and the DDIM steps go to
 :meth:`~dccd.models.segmentors.SelfDistillSegmentor.predict_branch` as
 arguments; the model is never changed by a call.
@@ -46,6 +52,7 @@ import contextlib
 import dataclasses
 import logging
 import os.path as osp
+import re
 import warnings
 from pathlib import Path
 from typing import BinaryIO, Dict, List, Optional, Sequence, Tuple, Union
@@ -60,6 +67,7 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS, MODELS
 from mmseg.structures import SegDataSample
 
+from ..engine.precision import amp_dtype, apply_tf32, tf32_from_cfg
 from ..models.segmentors import SelfDistillSegmentor
 from ..utils import (IngredientShare, InputError, background_index, drop_pretrained,
                      get_palette, ingredient_names, ingredient_shares, load_config,
@@ -69,7 +77,8 @@ from ..utils.weights import check_branch_weights, load_checked_weights, read_che
 
 __all__ = [
     'FoodSegResult', 'init_segmentor', 'segment_food', 'match_ingredients',
-    'select_branch', 'build_inference_pipeline', 'check_input', 'header_size', 'AUTO'
+    'select_branch', 'build_inference_pipeline', 'check_input', 'header_size', 'AUTO',
+    'text_tower_left_out', 'load_text_tower'
 ]
 
 #: The reserved word that asks for lists proposed from the image.
@@ -177,10 +186,42 @@ def _dataset_meta(model: torch.nn.Module, cfg: Config, ckpt: Optional[dict]) -> 
     return dict(classes=list(classes), palette=[list(c) for c in palette])
 
 
+def text_tower_left_out(model: torch.nn.Module, state: dict) -> bool:
+    """Whether the checkpoint weights ``state`` leave out ``model``'s CLIP
+    text tower by design (frozen, from ``text_encoder.pretrained``): the
+    tower then comes from that file (:func:`load_text_tower`)."""
+    encoder = getattr(model, 'text_encoder', None)
+    if encoder is None or getattr(encoder, 'tower_in_state_dict', True):
+        return False
+    return not any(re.sub(r'^module\.', '', key).startswith('text_encoder.tower.')
+                   for key in state)
+
+
+def load_text_tower(model: torch.nn.Module, checkpoint: str, check_only: bool = False) -> None:
+    """Read the frozen CLIP text tower that ``checkpoint`` left out from
+    ``model.text_encoder.pretrained`` (``check_only``: only check that a
+    file named there exists, e.g. on a model on the meta device).
+
+    Raises:
+        InputError: the file is missing or unreadable (or a tag cannot be
+            fetched), in one line that says what to set.
+    """
+    encoder = model.text_encoder
+    try:
+        encoder.check_pretrained() if check_only else encoder.load_pretrained()
+    except InputError as exc:
+        raise InputError(
+            f'checkpoint {checkpoint} holds no CLIP text tower (a frozen pretrained tower '
+            'is not saved; the teacher reads it from model.text_encoder.pretrained, '
+            f'{encoder.pretrained!r}): {exc}; set model.text_encoder.pretrained=FILE, the '
+            'CLIP text weights the model was trained with') from None
+
+
 def init_segmentor(config: Union[str, Path, Config],
                    checkpoint: Optional[str] = None,
                    device: str = 'cpu',
-                   cfg_options: Optional[dict] = None) -> torch.nn.Module:
+                   cfg_options: Optional[dict] = None,
+                   amp: bool = False) -> torch.nn.Module:
     """Build a segmentor from a config and load a trained checkpoint.
 
     Args:
@@ -190,11 +231,13 @@ def init_segmentor(config: Union[str, Path, Config],
         device: 'cpu', 'cuda' or 'cuda:N'.
         cfg_options: overrides (``--cfg-options`` style), every key must
             exist in the config.
+        amp: run :func:`segment_food` under autocast (bfloat16 where
+            ``device`` computes it natively, else float16).
 
     Returns:
-        nn.Module: the model in eval mode on ``device``, with ``model.cfg``
-        and ``model.dataset_meta`` (classes and palette) set, as mmseg's
-        ``init_model``.
+        nn.Module: the model in eval mode on ``device``, with ``model.cfg``,
+        ``model.dataset_meta`` (classes and palette) and ``model.amp_dtype``
+        (None without ``amp``) set, as mmseg's ``init_model``.
 
     Raises:
         InputError: a missing/bad config or checkpoint, a checkpoint that does
@@ -213,14 +256,21 @@ def init_segmentor(config: Union[str, Path, Config],
     ckpt = None
     if checkpoint is not None:
         ckpt = read_checkpoint(str(checkpoint))  # before the (slow) build
-    drop_pretrained(cfg.model)  # the checkpoint brings the weights
+    # the checkpoint brings the weights (a frozen CLIP tower it leaves out
+    # comes from the text encoder's file: kept)
+    drop_pretrained(cfg.model, text_encoder=False)
     cfg.model.train_cfg = None
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     model = MODELS.build(cfg.model)
+    model.text_tower_from = None
     if ckpt is not None:
         load_checked_weights(model, ckpt, str(checkpoint))
+        if text_tower_left_out(model, ckpt.get('state_dict', ckpt)):
+            model.text_tower_from = str(checkpoint)  # read when the teacher first runs
     model.cfg = cfg
     model.dataset_meta = _dataset_meta(model, cfg, ckpt)
+    model.amp_dtype = amp_dtype(dev) if amp else None
+    apply_tf32(tf32_from_cfg(cfg))
     model.to(dev)
     model.eval()
     return model
@@ -337,10 +387,12 @@ def select_branch(model: torch.nn.Module, ingredients: Optional[Sequence[str]]
             reason = str(exc) if isinstance(exc, ValueError) else 'not a DCCD segmentor'
             raise InputError(f"ingredients 'auto': {reason}") from None
         _check_weights_for(model, 'teacher', model.test_cfg.auto['method'])
+        _ensure_text_tower(model)
         return 'teacher', AUTO
     if ingredients is not None:
         ids = match_ingredients(model, ingredients)
         _check_weights_for(model, 'teacher')
+        _ensure_text_tower(model)
         return 'teacher', ids
     if getattr(model, 'kind', None) == 'dcc':
         raise InputError(
@@ -355,6 +407,15 @@ def _check_weights_for(model: torch.nn.Module, branch: str, method: Optional[str
     """InputError when the loaded checkpoint lacks weights ``branch`` runs."""
     if isinstance(model, SelfDistillSegmentor) and getattr(model, 'missing_weights', ()):
         check_branch_weights(model, model.missing_weights, model.weights_file, branch, method)
+
+
+def _ensure_text_tower(model: torch.nn.Module) -> None:
+    """Read the CLIP text tower the checkpoint left out, once, before the
+    teacher first runs (:func:`load_text_tower`)."""
+    checkpoint = getattr(model, 'text_tower_from', None)
+    if checkpoint is not None:
+        load_text_tower(model, checkpoint)
+        model.text_tower_from = None
 
 
 def _pack(model: torch.nn.Module, image: Union[str, Path, np.ndarray]) -> Dict[str, list]:
@@ -475,7 +536,10 @@ def segment_food(model: torch.nn.Module,
     branch, ids = select_branch(model, ingredients)
     data = model.data_preprocessor(_pack(model, image), False)
     source = 'none' if ids is None else 'user'
-    with torch.no_grad():
+    dtype = getattr(model, 'amp_dtype', None)
+    cast = (torch.autocast(data['inputs'].device.type, dtype=dtype) if dtype is not None
+            else contextlib.nullcontext())
+    with torch.no_grad(), cast:
         if ids == AUTO:
             sample: SegDataSample = model.predict_auto(data['inputs'], data['data_samples'],
                                                        steps=steps)[0]

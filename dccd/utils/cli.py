@@ -119,14 +119,16 @@ def _nearest_config(path: str) -> str:
     return f' (did you mean {match[0]}?)' if match else ''
 
 
-def drop_pretrained(model_cfg) -> None:
+def drop_pretrained(model_cfg, text_encoder: bool = True) -> None:
     """Random init, no downloads: clear the pretrained weights of a model config
-    (backbone / neck / heads ``init_cfg``, the text encoder's ``pretrained``)."""
+    (backbone / neck / heads ``init_cfg``, and with ``text_encoder`` the text
+    encoder's ``pretrained``; a checkpoint without the frozen CLIP tower needs
+    that one kept, to read the tower from)."""
     model_cfg.pretrained = None
     for part in ('backbone', 'neck', 'decode_head', 'auxiliary_head'):
         if isinstance(model_cfg.get(part), dict) and 'init_cfg' in model_cfg[part]:
             model_cfg[part].init_cfg = None
-    if isinstance(model_cfg.get('text_encoder'), dict):
+    if text_encoder and isinstance(model_cfg.get('text_encoder'), dict):
         model_cfg.text_encoder.pretrained = None
 
 

@@ -83,7 +83,7 @@ def write_result(path: str, kind: str, data: dict, device: Optional[str] = None)
     Args:
         path: the JSON file (written whole or not at all).
         kind: selects the renderer ('experiment_table', 'ingredient_robustness',
-            'benchmark').
+            'benchmark', 'attention_memory').
         data: the measurements (JSON-ready).
         device: the device measured on (names the GPU in ``machine``).
 
@@ -360,6 +360,24 @@ def _benchmark_compare(result: dict, view: Optional[str]) -> str:
     header = ['config', 'code', 'train step (wall)', 'CPU time', 'speed-up (wall)',
               'speed-up (CPU)']
     return _table(header, rows) + f'\n\n{setup}. ' + _machine_line(result)
+
+
+# ---- deformable attention memory (tools/benchmark.py --attn-memory) -------
+@renderer('attention_memory')
+def _attention_memory(result: dict, view: Optional[str]) -> str:
+    rows = []
+    for part, what in (('attention', 'one `MSDeformAttn` call'),
+                       ('layer', 'one decoder layer')):
+        old, new = (result['bytes'][k][part] for k in ('old', 'new'))
+        rows.append([what, f'{old / 2**20:.1f} MiB', f'{new / 2**20:.1f} MiB',
+                     f'{100 * new / old:.0f} %'])
+    table = _table(['kept for backward', 'sampling kept (old)', 'recomputed (new)',
+                    'new / old'], rows, ['---', '---:', '---:', '---:'])
+    setup = (f"`{osp.basename(result['config'])}`'s decoder: batch {result['batch']} × "
+             f"{result['grid'][0]}×{result['grid'][1]} queries, {result['channels']} "
+             f"channels, {result['num_heads']} heads, {result['num_points']} points, "
+             'float32; inputs and parameters not counted')
+    return table + f'\n\n{setup}. ' + _machine_line(result)
 
 
 # --------------------------------------------------------------------------

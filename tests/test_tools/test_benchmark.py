@@ -49,8 +49,8 @@ def test_benchmark_bad_options_exit_2(capsys):
     benchmark = load_tool('benchmark.py')
     for args, expected in (
             ([TOY, '--infer', '--amp', 'fp16', '--device', 'cpu'], '--amp fp16 needs CUDA'),
-            ([TOY, '--train', '--amp', 'bf16', '--device', 'cpu'], '--amp with --train'),
-            ([TOY, '--device', 'cpu'], 'nothing to do'),
+            ([TOY, '--train', '--amp', 'fp16', '--device', 'cpu'], '--amp fp16 needs CUDA'),
+            ([TOY, '--device', 'cpu'], 'nothing to do: give --train, --infer and/or --attn-memory'),
             ([TOY, '--infer', '--steps', '0', '--device', 'cpu'], '--steps'),
             ([TOY, '--infer', '--cfg-options', 'model.backbone.with_cpp=True'],
              "'model.backbone.with_cpp' is not a key"),
@@ -118,3 +118,30 @@ def test_benchmark_pytorch_and_onnxruntime_in_one_run(tmp_path):
     assert 'infer 3 step(s), onnxruntime' in result.stdout.strip().splitlines()[-1]
     row = render(bench, 'onnx').splitlines()[2]
     assert row.startswith('| `toy_dccd.py` | 64×64 | 3 | ') and f'{torch_ms:.1f} ms' in row
+
+
+FULL = osp.join(REPO, 'configs', 'foodseg103_dccd.py')
+
+
+def test_recomputed_sampling_halves_what_attention_keeps(tmp_path):
+    """--attn-memory (issue 20): the full config's decoder layer on a 1/64
+    of its 2 x 128x256 query grids; old vs new in one run. The bytes scale
+    with the number of queries (the README's row is at full size)."""
+    out = str(tmp_path / 'attn.json')
+    result = run_tool_here('benchmark.py', FULL, '--attn-memory', '--size', '64', '128',
+                           '--batch', '2', '--device', 'cpu', '--out', out)
+    assert result.returncode == 0, result.stderr[-3000:]
+    with open(out) as f:
+        memory = json.load(f)
+    assert memory['kind'] == 'attention_memory' and memory['grid'] == [16, 32]
+    assert (memory['channels'], memory['num_heads'], memory['num_points']) == (256, 8, 4)
+    old, new = memory['bytes']['old'], memory['bytes']['new']
+    # today's call keeps 416 MiB at full size (issue 20): 6.5 MiB here (and
+    # the 8 bytes of the (W, H) divisor)
+    assert abs(old['attention'] - 416 * 2**20 // 64) <= 64
+    assert new['attention'] <= 0.5 * old['attention']
+    assert new['layer'] < old['layer'] and old['layer'] - new['layer'] == (
+        old['attention'] - new['attention'])
+    assert 'one MSDeformAttn call' in result.stdout and 'one decoder layer' in result.stdout
+    from dccd.utils.results import render
+    assert '| one `MSDeformAttn` call | 6.5 MiB |' in render(memory)

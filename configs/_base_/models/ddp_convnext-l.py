@@ -72,6 +72,8 @@ model = dict(
         # (the FoodSeg103-mini configs do, to save CPU time)
         loss_at_feature_size=False,
         with_cp=False,
+        attn_recompute=None,  # None: on for CUDA without mmcv's kernel, off on CPU
+        torch_compile=False,  # True or a dict of torch.compile options: opt-in
         num_classes=104,
         dropout_ratio=0.0,
         norm_cfg=norm_cfg,

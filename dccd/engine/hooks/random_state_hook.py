@@ -38,25 +38,42 @@ Exactness assumes what holds for DCCD and mmsegmentation models: the model
 draws only from torch, the data pipeline only from numpy / random. The hook
 warns once if a training step draws from numpy or ``random``. Other loops
 (``EpochBasedTrainLoop``, which does not replay) get every state back at
-``before_train_epoch``. In multi-process training with
-``randomness.diff_rank_seed=True`` the ranks' states differ and only rank 0's
-are in the checkpoint: nothing is restored then (with a warning). The
-states are stored as tensors and Python numbers, which torch's safe loading
-(``weights_only=True``) reads without extending its allow-list.
+``before_train_epoch``. The states are stored as tensors and Python numbers,
+which torch's safe loading (``weights_only=True``) reads without extending
+its allow-list.
+
+**Per-rank noise.** With ``randomness=dict(seed=0)`` (mmengine's default
+``diff_rank_seed=False``) every process starts from the same global state,
+so on 8 GPUs all ranks would draw the same diffusion time t and noise: a
+global batch of 16 would see 2 noise levels per step. So in multi-process
+training the hook gives every rank its own generator for t and noise (the
+head's ``noise_generator``), seeded before each step from (seed, rank,
+iteration): its state is a function of the iteration, so ``--resume`` needs
+nothing saved to draw exactly what the uninterrupted run drew, and no rank
+draws t or noise from the global generator, whose states therefore stay equal
+on all ranks (the rank-0 state in the checkpoint is every rank's). A
+1-process run keeps drawing from the global generator: it draws exactly what
+it drew before. (mmengine saves checkpoints on rank 0 only, so the states
+of other ranks could not be gathered at a save.) With
+``randomness.diff_rank_seed=True`` the global states differ per rank and only
+rank 0's are in the checkpoint: nothing is restored then (with a warning);
+per-rank noise does not need it.
 """
 import random
 from typing import Optional
 
 import numpy as np
 import torch
-from mmengine.dist import get_world_size
+from mmengine.dist import get_rank, get_world_size
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
+from mmengine.model import is_model_wrapper
 from mmengine.runner import IterBasedTrainLoop
+from torch import nn
 
 from mmseg.registry import HOOKS
 
-__all__ = ['RandomStateHook', 'get_rng_states', 'set_rng_states']
+__all__ = ['RandomStateHook', 'get_rng_states', 'set_rng_states', 'step_seed']
 
 DATA_KEYS = ('numpy', 'python')
 
@@ -126,6 +143,19 @@ def set_rng_states(states: dict) -> None:
         _set_python_state(states['python'])
 
 
+def step_seed(seed: int, rank: int, iteration: int) -> int:
+    """The noise seed of ``rank`` at training ``iteration``: numpy's
+    ``SeedSequence`` mixes the three (the global numpy state is untouched)."""
+    entropy = [int(seed) % 2**63, int(rank), int(iteration)]
+    return int(np.random.SeedSequence(entropy).generate_state(1, np.uint64)[0])
+
+
+def _noise_modules(model: nn.Module) -> list:
+    """The modules that draw training noise from a ``noise_generator``."""
+    model = model.module if is_model_wrapper(model) else model
+    return [m for m in model.modules() if hasattr(m, 'noise_generator')]
+
+
 def _same(a: dict, b: dict) -> bool:
     return (torch.equal(a['numpy']['keys'], b['numpy']['keys'])
             and a['numpy']['pos'] == b['numpy']['pos']
@@ -158,6 +188,7 @@ class RandomStateHook(Hook):
         self._pending_torch: Optional[dict] = None
         self._val_states: Optional[dict] = None
         self._before_step: Optional[dict] = None
+        self._noise: Optional[torch.Generator] = None  # this rank's (several processes)
         self._warned = False
 
     # ------------------------------------------------------------ checkpoint
@@ -182,11 +213,23 @@ class RandomStateHook(Hook):
             print_log('RandomStateHook: randomness.diff_rank_seed=True gives every '
                       "process its own random state and the checkpoint holds rank 0's "
                       'only: random states not restored, the resumed run is not an '
-                      'exact continuation', logger='current', level=30)
+                      'exact continuation (per-rank diffusion noise is on without it)',
+                      logger='current', level=30)
             return None
         return self._loaded
 
     # ------------------------------------------------------------ training
+    def before_train(self, runner) -> None:
+        """Multi-process training: a noise generator of this rank for the
+        modules that draw training noise (see the module docstring)."""
+        modules = _noise_modules(runner.model)
+        if get_world_size() == 1 or not modules:
+            return
+        device = next(runner.model.parameters()).device
+        self._noise = torch.Generator(device=device)
+        for module in modules:
+            module.noise_generator = self._noise
+
     def before_train_epoch(self, runner) -> None:
         """Note (fresh run) or restore (resumed run) the data-stream state."""
         loaded = self._resumed_states(runner)
@@ -210,10 +253,13 @@ class RandomStateHook(Hook):
                   f'{runner.iter}: {what}', logger='current')
 
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
-        """Restore torch / CUDA after resuming: right before the first step."""
+        """Restore torch / CUDA after resuming: right before the first step;
+        seed this rank's noise generator for the step."""
         if self._pending_torch is not None:
             set_rng_states(self._pending_torch)
             self._pending_torch = None
+        if self._noise is not None:
+            self._noise.manual_seed(step_seed(runner.seed, get_rank(), runner.iter))
         if self.check_data_only and not self._warned:
             self._before_step = get_rng_states(DATA_KEYS)
 

@@ -23,7 +23,7 @@ under mmseg's plain ``EncoderDecoder``; DCCD's segmentor calls
 :meth:`~DeformableDiffusionHead.loss_noised` instead, to give its teacher and
 student branches one shared noise draw.
 """
-from typing import List, NamedTuple, Optional, Sequence, Tuple
+from typing import List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -107,22 +107,25 @@ class TimeConditionedLayer(nn.Module):
         num_points (int): Sampling points per head.
         ffn_channels (int): Hidden width of the FFN.
         time_dims (int): Width of the time embedding.
+        attn_recompute (bool, optional): :class:`MSDeformAttn`'s ``recompute``.
     """
 
     def __init__(self, embed_dims: int, num_heads: int, num_points: int,
-                 ffn_channels: int, time_dims: int):
+                 ffn_channels: int, time_dims: int,
+                 attn_recompute: Optional[bool] = None):
         super().__init__()
         self.attn = MSDeformAttn(embed_dims, num_heads, num_levels=1,
-                                 num_points=num_points)
+                                 num_points=num_points, recompute=attn_recompute)
         self.norm1 = nn.LayerNorm(embed_dims)
         self.ffn = FFN(embed_dims, ffn_channels, act_cfg=dict(type='GELU'))
         self.norm2 = nn.LayerNorm(embed_dims)
         self.time_mlp = nn.Sequential(nn.SiLU(), nn.Linear(time_dims, embed_dims * 2))
 
-    def forward(self, x: Tensor, pos: Tensor, ref: Tensor, shapes: Tensor,
-                starts: Tensor, time: Tensor) -> Tensor:
-        """x, pos: (N, L, C); ref: (N, L, 1, 2); time: (N, T) -> (N, L, C)."""
-        x = self.norm1(self.attn(x, x, ref, shapes, starts, query_pos=pos))
+    def forward(self, x: Tensor, pos: Tensor, ref: Tensor, size: Tuple[int, int],
+                time: Tensor) -> Tensor:
+        """x, pos: (N, L, C); ref: (N, L, 1, 2); size: the map's (H, W) as
+        ints; time: (N, T) -> (N, L, C)."""
+        x = self.norm1(self.attn(x, x, ref, (size, ), query_pos=pos))
         x = self.norm2(self.ffn(x))
         scale, shift = self.time_mlp(time).unsqueeze(1).chunk(2, dim=-1)
         return x * (scale + 1) + shift
@@ -150,6 +153,15 @@ class DeformableDiffusionHead(BaseDecodeHead):
             FoodSeg103-mini configs turn this on. Default: False.
         with_cp (bool): Activation checkpointing of each layer (saves memory,
             costs one more forward). Default: False.
+        attn_recompute (bool, optional): The deformable attention samples
+            again in backward instead of keeping the sampled values
+            (:class:`MSDeformAttn`'s ``recompute``; same results, less
+            memory). None (default): on for CUDA tensors without mmcv's
+            compiled kernel, off on the CPU; True / False force it.
+        torch_compile (bool | dict): Run the decoder layers through
+            ``torch.compile`` (a dict: its keyword arguments, e.g.
+            ``dict(mode='max-autotune')``). Opt-in; the layers trace without
+            a graph break (a test checks it). Default: False.
         **kwargs: :class:`BaseDecodeHead` arguments (``in_channels``,
             ``channels``, ``num_classes``, ``ignore_index``, ``loss_decode``...).
             ``in_channels`` is the image feature width; the noisy map has
@@ -161,7 +173,8 @@ class DeformableDiffusionHead(BaseDecodeHead):
                  sinusoidal_dim: int = 16,
                  sample_range: Sequence[float] = (0.0, 0.999),
                  time_difference: float = 1.0, loss_at_feature_size: bool = False,
-                 with_cp: bool = False, **kwargs):
+                 with_cp: bool = False, attn_recompute: Optional[bool] = None,
+                 torch_compile: Union[bool, dict] = False, **kwargs):
         # DDP initialises the classifier with Xavier too (mmseg: Normal(0.01))
         kwargs.setdefault('init_cfg', dict(type='Xavier', distribution='uniform',
                                            override=dict(name='conv_seg')))
@@ -174,6 +187,12 @@ class DeformableDiffusionHead(BaseDecodeHead):
         self.time_difference = time_difference
         self.loss_at_feature_size = loss_at_feature_size
         self.with_cp = with_cp
+        self.torch_compile = torch_compile
+        self._compiled_layers = None
+        #: Draws training's t and noise when set (a per-rank generator in
+        #: multi-process training, see ``RandomStateHook``); None: torch's
+        #: global generator.
+        self.noise_generator: Optional[torch.Generator] = None
         # one extra row for ignored pixels (ignore_index)
         self.label_embedding = nn.Embedding(self.num_classes + 1, self.channels)
         self.fuse_noisy_map = ConvModule(
@@ -183,7 +202,7 @@ class DeformableDiffusionHead(BaseDecodeHead):
         self.time_embedding = TimeEmbedding(sinusoidal_dim, time_dims)
         self.layers = nn.ModuleList(
             TimeConditionedLayer(self.channels, num_heads, num_points,
-                                 ffn_channels, time_dims)
+                                 ffn_channels, time_dims, attn_recompute)
             for _ in range(num_layers))
 
     def init_weights(self) -> None:
@@ -207,22 +226,26 @@ class DeformableDiffusionHead(BaseDecodeHead):
 
     def _forward_feature(self, x: Tensor, time: Tensor) -> Tensor:
         """Run the encoder layers on (N, C, H, W) with time (N, T)."""
+        if self.torch_compile:
+            if self._compiled_layers is None:
+                options = self.torch_compile if isinstance(self.torch_compile, dict) else {}
+                self._compiled_layers = torch.compile(self._run_layers, **options)
+            return self._compiled_layers(x, time)
+        return self._run_layers(x, time)
+
+    def _run_layers(self, x: Tensor, time: Tensor) -> Tensor:
+        """The layers themselves; sizes stay Python ints (no host sync)."""
         n, c, h, w = x.shape
         query = x.flatten(2).transpose(1, 2)
         pos = sine_positional_encoding(h, w, c // 2, device=x.device, dtype=x.dtype)
         pos = pos.flatten(2).transpose(1, 2).expand(n, -1, -1)
         ref = reference_points(h, w, x.device).expand(n, -1, -1, -1)
-        if torch.jit.is_tracing():  # ONNX export: h, w are traced sizes, not constants
-            shapes = torch.stack([torch.as_tensor(h), torch.as_tensor(w)])[None]
-        else:
-            shapes = torch.tensor([[h, w]], device=x.device, dtype=torch.long)
-        starts = shapes.new_zeros(1)
         for layer in self.layers:
             if self.with_cp and query.requires_grad:
-                query = cp.checkpoint(layer, query, pos, ref, shapes, starts, time,
+                query = cp.checkpoint(layer, query, pos, ref, (h, w), time,
                                       use_reentrant=False)
             else:
-                query = layer(query, pos, ref, shapes, starts, time)
+                query = layer(query, pos, ref, (h, w), time)
         return query.transpose(1, 2).reshape(n, c, h, w)
 
     def forward(self, inputs: Sequence[Tensor], noisy_map: Tensor,
@@ -249,7 +272,9 @@ class DeformableDiffusionHead(BaseDecodeHead):
 
         t ~ U(sample_range), lambda = log-SNR(t), and the noisy map is
         ``sigmoid(lambda)^0.5 * embed(gt) + sigmoid(-lambda)^0.5 * eps`` with
-        eps ~ N(0, I) (DDP, Eq. 1 of Chen et al. 2022, "Analog Bits").
+        eps ~ N(0, I) (DDP, Eq. 1 of Chen et al. 2022, "Analog Bits"). Both
+        are drawn from :attr:`noise_generator` when set, else from torch's
+        global generator.
 
         Args:
             batch_data_samples (list[SegDataSample]): With ``gt_sem_seg``.
@@ -258,12 +283,15 @@ class DeformableDiffusionHead(BaseDecodeHead):
         gt = self._stack_batch_gt(batch_data_samples)  # (N, 1, H0, W0)
         labels = F.interpolate(gt.float(), size=tuple(size), mode='nearest').long()[:, 0]
         clean = self.embed_labels(labels)
-        t = torch.empty(len(labels), device=clean.device).uniform_(*self.sample_range)
+        gen = self.noise_generator  # None: torch's global generator
+        t = torch.empty(len(labels), device=clean.device).uniform_(
+            *self.sample_range, generator=gen)
         log_snr = cosine_log_snr(t)
         alpha, sigma = log_snr_to_alpha_sigma(log_snr.view(-1, 1, 1, 1))
         # a contiguous draw: randn_like on the embedding's channels-last
         # layout takes torch's slow path (~30 ms per toy step on a CPU)
-        eps = torch.randn(clean.shape, device=clean.device, dtype=clean.dtype)
+        eps = torch.randn(clean.shape, generator=gen, device=clean.device,
+                          dtype=clean.dtype)
         return NoisedGT(alpha * clean + sigma * eps, log_snr, labels)
 
     def loss_noised(self, inputs: Sequence[Tensor], noised: NoisedGT,

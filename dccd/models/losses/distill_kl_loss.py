@@ -8,10 +8,13 @@ distribution at every pixel towards the teacher's:
 gives the KL term (Eq. 6) but not how it is taken; here, by default, the
 teacher is detached (only the student is pulled), the KL is taken on the
 decoder's logits at 1/4 of the input size, and averaged over the pixels whose
-label is not ignored. Written for DCCD (Apache-2.0).
+label is not ignored. The mask zeroes the ignored pixels (``torch.where``, no
+boolean indexing: no data-dependent shape, so no host sync on a GPU and no
+graph break under ``torch.compile``). Written for DCCD (Apache-2.0).
 """
 from typing import Optional
 
+import torch
 import torch.nn.functional as F
 from mmseg.registry import MODELS
 from torch import Tensor, nn
@@ -71,14 +74,19 @@ class DistillKLLoss(nn.Module):
             teacher_logits = teacher_logits.detach()
         log_p_teacher = F.log_softmax(teacher_logits.float() / t, dim=1)
         kl = (log_p_teacher.exp() * (log_p_teacher - log_p_student)).sum(dim=1)
-        if valid_mask is not None:
+        if kl.numel() == 0:  # a shape, not a value: no host sync
+            return student_logits.sum() * 0
+        if valid_mask is None:
+            mean = kl.mean()
+        else:
             if valid_mask.shape != kl.shape:
                 raise ValueError(f'valid_mask must be {tuple(kl.shape)}, '
                                  f'got {tuple(valid_mask.shape)}')
-            kl = kl[valid_mask.bool()]
-        if kl.numel() == 0:
-            return student_logits.sum() * 0
-        return self.weight_scale * self.loss_weight * t ** 2 * kl.mean()
+            valid = valid_mask.bool()
+            # zeros where ignored (a select, not a product: a non-finite KL
+            # there cannot leak); no valid pixel: 0 / 1, still attached
+            mean = torch.where(valid, kl, kl.new_zeros(())).sum() / valid.sum().clamp(min=1)
+        return self.weight_scale * self.loss_weight * t ** 2 * mean
 
     @property
     def loss_name(self) -> str:

@@ -13,10 +13,15 @@ instantiated. The role matches mmsegmentation's ``CLIPTextEncoder``
 Apache-2.0.
 
 Weights (``pretrained``) are loaded by :meth:`CLIPIngredientEncoder.init_weights`
-(the mmengine convention: the runner calls it once when training starts; at
-test time the weights come with the DCCD checkpoint, so no CLIP file is needed
-then), through :mod:`dccd.utils.weights`. The module-level helpers are shared
-with ``tools/model_converters/clip_text_tower.py``.
+(the mmengine convention: the runner calls it once when training starts),
+through :mod:`dccd.utils.weights`. A frozen tower with ``pretrained`` weights
+is left out of the state dict, hence of every checkpoint (ViT-L/14's tower is
+123.65 M parameters, 472 MiB of fp32): a tool that tests or runs the teacher
+from such a checkpoint reads it from ``pretrained`` again
+(:meth:`CLIPIngredientEncoder.load_pretrained`). A random tower (the toy and
+FoodSeg103-mini configs: ``pretrained=None``) is saved, since no file holds
+it. The module-level helpers are shared with
+``tools/model_converters/clip_text_tower.py``.
 """
 import contextlib
 import dataclasses
@@ -172,6 +177,16 @@ def read_text_tower_weights(pretrained: str, model_name: str,
 # --------------------------------------------------------------------------
 # the module
 # --------------------------------------------------------------------------
+def _forgive_left_out_tower(encoder: 'CLIPIngredientEncoder', incompatible_keys) -> None:
+    """A load-state-dict post hook: the tower's keys are not missing from a
+    state dict that leaves them out by design (``tower_in_state_dict``)."""
+    if encoder.tower_in_state_dict:
+        return
+    tower = encoder._load_prefix + 'tower.'
+    incompatible_keys.missing_keys[:] = [
+        key for key in incompatible_keys.missing_keys if not key.startswith(tower)]
+
+
 @MODELS.register_module()
 class CLIPIngredientEncoder(BaseModule):
     """Ingredient lists -> one CLIP text embedding per image.
@@ -183,17 +198,22 @@ class CLIPIngredientEncoder(BaseModule):
     end-of-text token after ``ln_final``, projected, NOT normalised.
 
     Weights: ``pretrained=None`` keeps open_clip's random initialisation (toy
-    and tests). Otherwise the weights are loaded by :meth:`init_weights`, not
-    by the constructor: mmengine's runner calls it once at the start of
-    training, and at test time the DCCD checkpoint brings the tower's weights,
-    so no CLIP file is needed. Call ``init_weights()`` yourself to use a
-    freshly built encoder with its pretrained weights.
+    and tests); such a tower is saved in the state dict. Otherwise the weights
+    are loaded by :meth:`init_weights`, not by the constructor: mmengine's
+    runner calls it once at the start of training. A frozen tower with
+    ``pretrained`` set is left out of the state dict (:attr:`tower_in_state_dict`;
+    its keys are not reported missing when a state dict without them is
+    loaded), so a checkpoint does not carry a copy of the file: testing the
+    teacher reads ``pretrained`` again (:meth:`load_pretrained`). Call
+    ``init_weights()`` yourself to use a freshly built encoder with its
+    pretrained weights.
 
     Frozen (default): the tower has no trainable parameter, stays in eval mode
     under ``train()``, runs without autograd, and (``cache=True``) each
-    prompt's embedding is computed once and kept on the CPU in float32 (a
-    plain dict, not in the state dict; one entry per distinct ingredient
-    list). The cache is cleared by ``init_weights`` and ``load_state_dict``.
+    prompt's embedding is computed once and kept in float32 on the tower's
+    device (a plain dict, not in the state dict; one entry per distinct
+    ingredient list), so a cached call copies nothing between host and
+    device. The cache is cleared by ``init_weights`` and ``load_state_dict``.
 
     Args:
         model_name (str): open_clip model whose text tower is built
@@ -254,6 +274,8 @@ class CLIPIngredientEncoder(BaseModule):
         if frozen:
             self.tower.lock()  # open_clip's lock_text_tower: requires_grad off
             self.tower.eval()
+        self._load_prefix = ''
+        self.register_load_state_dict_post_hook(_forgive_left_out_tower)
 
     @property
     def output_dim(self) -> int:
@@ -287,12 +309,20 @@ class CLIPIngredientEncoder(BaseModule):
         missing = [p for p in dict.fromkeys(prompts) if p not in self._cache]
         if missing:
             for prompt, feature in zip(missing, self._encode(missing)):
-                self._cache[prompt] = feature.detach().to('cpu', torch.float32)
+                self._cache[prompt] = feature.detach().float()
         ref = self._reference_param()
         if not prompts:
             return ref.new_zeros((0, self.output_dim))
-        stacked = torch.stack([self._cache[p] for p in prompts])
-        return stacked.to(device=ref.device, dtype=ref.dtype)
+        stacked = torch.stack([self._cached(p, ref.device) for p in prompts])
+        return stacked.to(dtype=ref.dtype)
+
+    def _cached(self, prompt: str, device: torch.device) -> Tensor:
+        """A cached embedding on ``device`` (moved there once, if the model
+        moved since it was computed)."""
+        feature = self._cache[prompt]
+        if feature.device != device:
+            feature = self._cache[prompt] = feature.to(device)
+        return feature
 
     def _encode(self, prompts: List[str]) -> Tensor:
         """Run the tower on B prompts: (B, D)."""
@@ -321,18 +351,40 @@ class CLIPIngredientEncoder(BaseModule):
         if self.pretrained is not None:
             locate_weights(self.pretrained, WHAT)
 
+    @property
+    def tower_in_state_dict(self) -> bool:
+        """Whether the tower's weights are in the state dict: not for a frozen
+        tower with ``pretrained`` weights (that file holds them)."""
+        return not (self.frozen and self.pretrained is not None)
+
+    def state_dict(self, *args, destination=None, prefix='', keep_vars=False):
+        """``nn.Module.state_dict``, without the tower's entries unless
+        :attr:`tower_in_state_dict`."""
+        state = super().state_dict(*args, destination=destination, prefix=prefix,
+                                   keep_vars=keep_vars)
+        if not self.tower_in_state_dict:
+            for key in [k for k in state if k.startswith(prefix + 'tower.')]:
+                del state[key]
+        return state
+
     def init_weights(self) -> None:
         """Apply ``init_cfg`` and load ``pretrained`` (once), then clear the cache."""
         first_time = not self.is_init
         super().init_weights()
         if first_time and self.pretrained is not None:
-            state_dict, meta, path = read_text_tower_weights(
-                self.pretrained, self.model_name, self.tower)
-            self._check_meta(meta, path)
-            self.tower.load_state_dict(state_dict)  # keys and shapes checked
-            print_log(f'loaded CLIP text weights of {self.model_name} from {path}',
-                      logger='current')
+            self.load_pretrained()
         self._cache.clear()
+
+    def load_pretrained(self) -> None:
+        """Load the tower from ``pretrained`` (InputError, one line, when it
+        cannot be read or fetched) and clear the cache."""
+        state_dict, meta, path = read_text_tower_weights(
+            self.pretrained, self.model_name, self.tower)
+        self._check_meta(meta, path)
+        self.tower.load_state_dict(state_dict)  # keys and shapes checked
+        self._cache.clear()
+        print_log(f'loaded CLIP text weights of {self.model_name} from {path}',
+                  logger='current')
 
     def _check_meta(self, meta: dict, path: str) -> None:
         """Refuse a converted file whose recorded activation differs from ours."""
@@ -343,10 +395,11 @@ class CLIPIngredientEncoder(BaseModule):
                 f'CLIP text encoder is built with quick_gelu={self.quick_gelu}; set '
                 f'model.text_encoder.quick_gelu={recorded}')
 
-    def _load_from_state_dict(self, *args, **kwargs) -> None:
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
         # any (partial) load may change the tower's weights: drop the cache
         self._cache.clear()
-        super()._load_from_state_dict(*args, **kwargs)
+        self._load_prefix = prefix  # for _forgive_left_out_tower
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def extra_repr(self) -> str:
         return (f'model_name={self.model_name!r}, pretrained={self.pretrained!r}, '

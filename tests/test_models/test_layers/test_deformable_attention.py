@@ -1,5 +1,6 @@
 """Multi-scale deformable attention: pure-PyTorch sampling vs a naive loop,
-literal pixel-centre values, the layer's init and residual, CUDA agreement."""
+literal pixel-centre values, the layer's init and residual, sampling
+recomputed in backward, which op runs, CUDA agreement."""
 import math
 
 import pytest
@@ -7,6 +8,7 @@ import torch
 
 from dccd import compat
 from dccd.models.layers import MSDeformAttn, multi_scale_deformable_attn
+from dccd.models.layers.deformable_attention import level_sizes
 
 
 def _naive_bilinear(level: torch.Tensor, x: float, y: float) -> torch.Tensor:
@@ -189,21 +191,90 @@ def test_rejects_mismatched_inputs():
              shapes, starts)
 
 
+def _layer_inputs(seed=0, recompute=None, levels=((4, 6), (2, 3))):
+    torch.manual_seed(seed)
+    attn = MSDeformAttn(embed_dims=16, num_heads=4, num_levels=len(levels), num_points=3,
+                        recompute=recompute)
+    torch.nn.init.normal_(attn.sampling_offsets.weight, std=0.5)
+    torch.nn.init.normal_(attn.attention_weights.weight)
+    num_values = sum(h * w for h, w in levels)
+    query = torch.randn(2, 7, 16, requires_grad=True)
+    value = torch.randn(2, num_values, 16, requires_grad=True)
+    ref = torch.rand(2, 7, len(levels), 2)
+    return attn, query, value, ref, [tuple(level) for level in levels]
+
+
+def _forward_and_grads(attn, query, value, ref, sizes):
+    out = attn(query, value, ref, sizes, query_pos=torch.ones_like(query))
+    out.square().sum().backward()
+    grads = [query.grad, value.grad] + [p.grad for p in attn.parameters()]
+    return out.detach(), [g.clone() for g in grads]
+
+
+def test_recomputed_sampling_gives_the_same_forward_and_gradients():
+    kept = _forward_and_grads(*_layer_inputs(recompute=False))
+    attn, query, value, ref, sizes = _layer_inputs(recompute=True)
+    assert attn.op(value) == 'pytorch-recompute'
+    recomputed = _forward_and_grads(attn, query, value, ref, sizes)
+    torch.testing.assert_close(recomputed[0], kept[0], atol=1e-5, rtol=0)
+    assert len(recomputed[1]) == len(kept[1]) == 10
+    for ours, theirs in zip(recomputed[1], kept[1]):
+        torch.testing.assert_close(ours, theirs, atol=1e-5, rtol=0)
+
+
+def test_the_op_is_chosen_by_device_and_setting():
+    attn, query, value, ref, sizes = _layer_inputs()
+    assert attn.recompute is None
+    assert attn.op(value) == 'pytorch'  # CPU: recomputing would only cost time
+    attn.recompute = True
+    assert attn.op(value) == 'pytorch-recompute'
+    with torch.no_grad():
+        assert attn.op(value) == 'pytorch'  # nothing kept for backward anyway
+    if not compat.HAS_MMCV_OPS:
+        assert not compat.deform_attn_kernel_usable(torch.device('cpu'))
+
+
+def test_sizes_as_ints_equal_sizes_as_a_tensor():
+    attn, query, value, ref, sizes = _layer_inputs()
+    shapes, starts = _levels((4, 2), (6, 3))
+    with torch.no_grad():
+        assert torch.equal(attn(query, value, ref, sizes), attn(query, value, ref, shapes, starts))
+    assert level_sizes(shapes) == ((4, 6), (2, 3)) == level_sizes(sizes)
+    with pytest.raises(ValueError, match='num_levels=2'):
+        attn(query, value, ref, sizes[:1])
+
+
 @pytest.mark.skipif(not (torch.cuda.is_available() and compat.HAS_MMCV_OPS),
                     reason='needs CUDA and a compiled mmcv (mmcv._ext)')
-def test_compiled_kernel_matches_pure_pytorch():
-    from dccd.models.layers.deformable_attention import \
-        _compiled_deformable_attn
-    value, shapes, locations, weights = _random_inputs(torch.float32)
-    value, shapes, locations, weights = (
-        t.cuda() for t in (value, shapes, locations, weights))
-    starts = torch.tensor([0, 12], device='cuda')
-    expected = multi_scale_deformable_attn(value, shapes, locations, weights)
-    compiled = _compiled_deformable_attn(value, shapes, starts, locations,
-                                         weights, im2col_step=64)
-    torch.testing.assert_close(compiled, expected, atol=1e-5, rtol=1e-5)
-    with torch.autocast('cuda', dtype=torch.bfloat16):
-        out = _compiled_deformable_attn(value.bfloat16(), shapes, starts,
-                                        locations, weights, im2col_step=64)
-    assert out.dtype == torch.bfloat16
-    torch.testing.assert_close(out.float(), expected, atol=0.05, rtol=0.05)
+def test_compiled_kernel_matches_pure_pytorch(monkeypatch):
+    """The layer on CUDA runs mmcv's kernel (asserted), and its forward and
+    gradients equal the pure-PyTorch op's; bf16 autocast keeps the dtype."""
+    from dccd.models.layers import deformable_attention
+    assert compat.deform_attn_kernel_usable(torch.device('cuda'))
+    ran = []
+    kernel = deformable_attention.mmcv_deformable_attn
+    monkeypatch.setattr(deformable_attention, 'mmcv_deformable_attn',
+                        lambda *args: ran.append('mmcv') or kernel(*args))
+    attn, query, value, ref, sizes = _layer_inputs()
+    attn, query, value, ref = (t.cuda() for t in (attn, query.detach(), value.detach(), ref))
+    query.requires_grad_()
+    value.requires_grad_()
+    assert attn.op(value) == 'mmcv'
+    compiled = _forward_and_grads(attn, query, value, ref, sizes)
+    assert ran == ['mmcv']
+    query.grad = value.grad = None
+    attn.zero_grad()
+    monkeypatch.setattr(compat, 'deform_attn_kernel_usable', lambda device: False)
+    assert attn.op(value) == 'pytorch-recompute'  # CUDA without the kernel
+    pure = _forward_and_grads(attn, query, value, ref, sizes)
+    assert ran == ['mmcv']
+    torch.testing.assert_close(compiled[0], pure[0], atol=1e-5, rtol=1e-5)
+    for ours, theirs in zip(compiled[1], pure[1]):
+        torch.testing.assert_close(ours, theirs, atol=1e-4, rtol=1e-4)
+    with torch.no_grad(), torch.autocast('cuda', dtype=torch.bfloat16):
+        locations, weights = attn._sampling(query, ref, tuple(sizes))
+        projected = attn.value_proj(value).view(2, -1, 4, 4)
+        shapes, starts = deformable_attention.shape_tensors(tuple(sizes), value.device)
+        out = deformable_attention.mmcv_deformable_attn(
+            projected, shapes, starts, locations, weights, 64)
+    assert projected.dtype == out.dtype == torch.bfloat16

@@ -247,3 +247,18 @@ def test_vit_l14_text_tower_only():
     names = [n for n, _ in enc.named_modules()] + list(enc.state_dict())
     assert not any('visual' in n for n in names)
     assert enc([PAPER_NAMES]).shape == (1, 768)
+
+
+def test_the_cache_lives_on_the_towers_device():
+    """A cached call copies nothing between host and device (issue 20): the
+    embeddings are kept where the tower is (the meta device stands in for a
+    GPU), and move once with the model."""
+    enc = toy_encoder(seed=0)
+    enc([['rice']])
+    assert enc._cache[PROMPTS[1]].device.type == 'cpu'
+    enc.to('meta')
+    out = enc([['rice'], ['rice']])
+    assert out.device.type == 'meta' and out.shape == (2, 128)
+    assert enc._cache[PROMPTS[1]].device.type == 'meta'
+    enc([PAPER_NAMES])  # a new prompt: encoded and cached on the tower's device
+    assert enc._cache[PROMPTS[0]].device.type == 'meta'

@@ -1,0 +1,4 @@
+"""DCCD's optimiser wrappers."""
+from .autocast_optim_wrapper import AutocastOptimWrapper
+
+__all__ = ['AutocastOptimWrapper']
