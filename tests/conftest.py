@@ -4,8 +4,10 @@ import io
 import os
 import os.path as osp
 import runpy
+import struct
 import subprocess
 import sys
+import zlib
 from contextlib import redirect_stderr, redirect_stdout
 from types import SimpleNamespace
 
@@ -134,6 +136,16 @@ def skip_or_fail(missing: str) -> None:
     if os.environ.get('CI') == 'true':
         pytest.fail(f'CI=true but {missing}')
     pytest.skip(missing)
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A whole, tiny PNG whose header claims ``width`` x ``height`` grey pixels."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack('>I', len(data)) + kind + data
+                + struct.pack('>I', zlib.crc32(kind + data)))
+    header = struct.pack('>IIBBBBB', width, height, 8, 0, 0, 0, 0)
+    return (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', header)
+            + chunk(b'IDAT', zlib.compress(b'\0' * (width + 1))) + chunk(b'IEND', b''))
 
 
 def require_shared(name: str) -> str:

@@ -1,26 +1,14 @@
 """dccd.apis.files: the photo checks, typed lists and mask files that
 tools/infer.py and the browser demo share."""
-import struct
-import zlib
-
 import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
+from conftest import png_claiming
 from dccd.apis import (AUTO, check_image_file, header_size, mask_file_name,
                        parse_ingredients, write_mask_png)
 from dccd.utils import InputError
-
-
-def png_claiming(width: int, height: int) -> bytes:
-    """A whole, tiny PNG whose header claims ``width`` x ``height`` grey pixels."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack('>I', len(data)) + kind + data
-                + struct.pack('>I', zlib.crc32(kind + data)))
-    header = struct.pack('>IIBBBBB', width, height, 8, 0, 0, 0, 0)
-    return (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', header)
-            + chunk(b'IDAT', zlib.compress(b'\0' * (width + 1))) + chunk(b'IEND', b''))
 
 
 def test_check_image_file(tmp_path):

@@ -19,14 +19,12 @@ import importlib.util
 import json
 import os
 import os.path as osp
-import struct
-import zlib
 
 import cv2
 import pytest
 import torch
 
-from conftest import REPO, load_tool, run_tool_here, skip_or_fail, tool_env
+from conftest import REPO, load_tool, png_claiming, run_tool_here, skip_or_fail, tool_env
 from dccd.apis import init_segmentor, segment_food
 from dccd.utils import InputError
 
@@ -115,16 +113,6 @@ def shown_shares(page) -> list:
 
 def expected_shares(result) -> list:
     return [(share.name, round(share.percent_of_food, 1)) for share in result.shares]
-
-
-def png_claiming(width: int, height: int) -> bytes:
-    """A whole, tiny PNG whose header claims ``width`` x ``height`` grey pixels."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack('>I', len(data)) + kind + data
-                + struct.pack('>I', zlib.crc32(kind + data)))
-    header = struct.pack('>IIBBBBB', width, height, 8, 0, 0, 0, 0)
-    return (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', header)
-            + chunk(b'IDAT', zlib.compress(b'\0' * (width + 1))) + chunk(b'IEND', b''))
 
 
 def test_a_misspelt_ingredient_then_the_teacher(dccd_page, model, plates,
