@@ -78,7 +78,10 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
-from dccd.engine import apply_tf32, tf32_from_cfg
+try:
+    from dccd.engine import apply_tf32, tf32_from_cfg
+except ImportError:  # older dccd code measured by --compare: no TF32 switch (fp32 on CUDA)
+    apply_tf32 = tf32_from_cfg = None
 from dccd.utils import (ArgumentParser, InputError, drop_pretrained, exit_on_input_error,
                         ingredient_ids, load_config)
 from dccd.utils.results import machine_info, read_result, write_result
@@ -586,7 +589,8 @@ def main(argv=None):
     if args.amp == 'fp16' and device.type != 'cuda':
         raise InputError('--amp fp16 needs CUDA; on CPU use --amp bf16 or none')
     cfg = load_config(args.config, args.cfg_options)
-    apply_tf32(tf32_from_cfg(cfg))
+    if apply_tf32 is not None:
+        apply_tf32(tf32_from_cfg(cfg))
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     if args.attn_memory:
