@@ -163,21 +163,23 @@ def _git(*args) -> str:
 def code_state(allow_dirty: bool) -> dict:
     """The commit a run starts from; InputError when ``.py`` files under
     ``CODE_DIRS`` have uncommitted changes, unless ``allow_dirty`` (then the
-    SHA-256 of their diff against HEAD is recorded)."""
+    SHA-256 of their diff against HEAD and of the untracked files is
+    recorded)."""
     pathspec = [f'{d}/*.py' for d in CODE_DIRS]
-    changed = _git('status', '--porcelain', '--', *pathspec).split('\n')
-    changed = [line[3:] for line in changed if line.strip()]
+    status = [line for line in _git('status', '--porcelain', '--', *pathspec).splitlines()
+              if line.strip()]
     state = dict(commit=_git('rev-parse', 'HEAD').strip(), diff_sha256=None)
-    if changed:
-        if not allow_dirty:
-            raise InputError(f'{len(changed)} .py file(s) under {", ".join(CODE_DIRS)} have '
-                             f'uncommitted changes (e.g. {changed[0]}): commit them, or pass '
-                             '--allow-dirty to record the diff\'s hash')
-        diff = _git('diff', 'HEAD', '--', *pathspec) + ''.join(
-            open(osp.join(REPO, f), encoding='utf-8', errors='replace').read()
-            for f in sorted(changed) if osp.isfile(osp.join(REPO, f))
-            and not _git('ls-files', f).strip())
-        state['diff_sha256'] = hashlib.sha256(diff.encode('utf-8')).hexdigest()
+    if not status:
+        return state
+    if not allow_dirty:
+        raise InputError(f'{len(status)} .py file(s) under {", ".join(CODE_DIRS)} have '
+                         f'uncommitted changes (e.g. {status[0][3:]}): commit them, or pass '
+                         '--allow-dirty to record the diff\'s hash')
+    untracked = sorted(line[3:] for line in status if line.startswith('??'))
+    text = _git('diff', 'HEAD', '--', *pathspec) + ''.join(
+        open(osp.join(REPO, path), encoding='utf-8', errors='replace').read()
+        for path in untracked)
+    state['diff_sha256'] = hashlib.sha256(text.encode('utf-8')).hexdigest()
     return state
 
 
