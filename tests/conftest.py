@@ -148,6 +148,17 @@ def png_claiming(width: int, height: int) -> bytes:
             + chunk(b'IDAT', zlib.compress(b'\0' * (width + 1))) + chunk(b'IEND', b''))
 
 
+def without_text_path(checkpoint: str, folder: str) -> str:
+    """A copy of ``checkpoint`` without the text path (``text_encoder.*``,
+    ``text_fusion.*``): what a DDP run saves. Returns its path in ``folder``."""
+    ckpt = torch.load(checkpoint, weights_only=True)
+    state = {k: v for k, v in ckpt['state_dict'].items()
+             if not k.startswith(('text_encoder.', 'text_fusion.'))}
+    path = osp.join(folder, 'ddp.pth')
+    torch.save(dict(meta=ckpt['meta'], state_dict=state), path)
+    return path
+
+
 def require_shared(name: str) -> str:
     """``../shared/data/<name>``: skipped when absent, except under CI
     (CI=true), where its absence is a failure."""

@@ -11,9 +11,9 @@ import os.path as osp
 import cv2
 import numpy as np
 import pytest
-import torch
 
-from conftest import MICRO_TOY_CONFIG, REPO, load_tool, run_tool_here, toy_data_options
+from conftest import (MICRO_TOY_CONFIG, REPO, load_tool, run_tool_here, toy_data_options,
+                      without_text_path)
 from dccd.apis import check_input, init_segmentor, segment_food
 from dccd.utils import InputError
 
@@ -87,12 +87,7 @@ def test_1_tiny_array_in_the_api(toy_checkpoint):
 @pytest.fixture(scope='module')
 def ddp_like_checkpoint(toy_checkpoint, tmp_path_factory):
     """The micro checkpoint without the text path: what a DDP run saves."""
-    ckpt = torch.load(toy_checkpoint[1], weights_only=True)
-    state = {k: v for k, v in ckpt['state_dict'].items()
-             if not k.startswith(('text_encoder.', 'text_fusion.'))}
-    path = str(tmp_path_factory.mktemp('ddp_ckpt') / 'ddp.pth')
-    torch.save(dict(meta=ckpt['meta'], state_dict=state), path)
-    return path
+    return without_text_path(toy_checkpoint[1], str(tmp_path_factory.mktemp('ddp_ckpt')))
 
 
 def test_2_teacher_of_a_checkpoint_without_its_weights(ddp_like_checkpoint, photo, tmp_path,

@@ -22,9 +22,9 @@ import os.path as osp
 
 import cv2
 import pytest
-import torch
 
-from conftest import REPO, load_tool, png_claiming, run_tool_here, skip_or_fail, tool_env
+from conftest import (REPO, load_tool, png_claiming, run_tool_here, skip_or_fail, tool_env,
+                      without_text_path)
 from dccd.apis import init_segmentor, segment_food
 from dccd.utils import InputError
 
@@ -59,12 +59,8 @@ def plates(tmp_path_factory):
 @pytest.fixture(scope='module')
 def ddp_checkpoint(no_background_checkpoint, tmp_path_factory):
     """The same weights without the text path: what a DDP run saves."""
-    ckpt = torch.load(no_background_checkpoint[1], weights_only=True)
-    state = {k: v for k, v in ckpt['state_dict'].items()
-             if not k.startswith(('text_encoder.', 'text_fusion.'))}
-    path = str(tmp_path_factory.mktemp('ddp_demo') / 'ddp.pth')
-    torch.save(dict(meta=ckpt['meta'], state_dict=state), path)
-    return path
+    return without_text_path(no_background_checkpoint[1],
+                             str(tmp_path_factory.mktemp('ddp_demo')))
 
 
 @pytest.fixture(scope='module')
