@@ -80,6 +80,9 @@ def parse_args(argv=None):
                         "uncommitted changes (the diff's SHA-256 is recorded)")
     parser.add_argument('--render-only', action='store_true',
                         help="print the table of the spec's existing results file")
+    parser.add_argument('--only', nargs='+', default=[], metavar='RUN[:SEED]',
+                        help='train only these runs (every seed, or the one given), in this '
+                        'order; recorded runs of the others are kept, the rest left out')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                         help='passed to every training run and evaluation')
     return parser.parse_args(argv)
@@ -144,6 +147,25 @@ def plan_runs(spec: Config, spec_dir: str, work_root: str, cfg_options: dict) ->
                              iters=iters, checkpoint=osp.join(work_dir, f'iter_{iters}.pth'),
                              default_seed=seed == default_seed, rank=rank))
     return sorted(plan, key=lambda entry: entry['rank'])  # stable: spec order within a rank
+
+
+def select_runs(plan: List[dict], only: List[str], where: str = '--only') -> List[dict]:
+    """The plan with the ``RUN[:SEED]`` entries of ``only`` first, in that
+    order; every other entry is marked ``train=False`` (kept when recorded)."""
+    if not only:
+        return [dict(entry, train=True) for entry in plan]
+    chosen = []
+    for item in only:
+        name, _, seed = item.partition(':')
+        if seed and not seed.lstrip('-').isdigit():
+            raise InputError(f'{where}: {item!r} is not RUN or RUN:SEED')
+        hits = [e for e in plan if e['run'] == name and (not seed or e['seed'] == int(seed))]
+        if not hits:
+            raise InputError(f"{where}: {item!r} is not a run and seed of the spec "
+                             f"(runs: {sorted({e['run'] for e in plan})})")
+        chosen += [e for e in hits if e not in chosen]
+    return [dict(e, train=True) for e in chosen] + \
+        [dict(e, train=False) for e in plan if e not in chosen]
 
 
 # --------------------------------------------------------------------------
@@ -296,7 +318,7 @@ def choose_auto_threshold(spec: Config, cfg: Config, model, method: str) -> dict
     return chosen
 
 
-def summarise(spec: Config, plan: List[dict], per_seed: Dict[str, Dict[int, dict]]) -> list:
+def summarise(spec: Config, per_seed: Dict[str, Dict[int, dict]]) -> list:
     """The spec's rows with at least one seed: per seed, mean and spread."""
     rows = []
     for row in spec.rows:
@@ -344,6 +366,13 @@ def run_record(entry: dict, wall: Optional[float]) -> dict:
                 **run_info(entry), curve=learning_curve(entry['work_dir']))
 
 
+def in_spec_order(spec: Config, runs: dict) -> dict:
+    """``runs`` in the spec's order, each run's seeds in ascending order."""
+    return {name: dict(runs[name], seeds=dict(sorted(runs[name]['seeds'].items(),
+                                                       key=lambda item: int(item[0]))))
+            for name in spec.runs if name in runs}
+
+
 def write_table(output: str, spec: Config, args, runs: dict,
                 per_seed: Dict[str, Dict[int, dict]]) -> dict:
     """Write the results file of the runs done so far (rows without a seed
@@ -356,7 +385,7 @@ def write_table(output: str, spec: Config, args, runs: dict,
         class_groups=dict(spec.get('class_groups') or {}),
         comparisons=[c for c in spec.get('comparisons') or []
                      if c['row'] in names and c['minus'] in names],
-        runs=runs, rows=summarise(spec, [], per_seed)))
+        runs=in_spec_order(spec, runs), rows=summarise(spec, per_seed)))
     if spec.get('curve_figure'):
         plot_curves(result, osp.join(osp.dirname(output), spec.curve_figure))
     return result
@@ -393,13 +422,17 @@ def main(argv=None):
     if args.render_only:
         print(render(read_result(output)))
         return
-    plan = plan_runs(spec, spec_dir, args.work_root, args.cfg_options)
+    plan = select_runs(plan_runs(spec, spec_dir, args.work_root, args.cfg_options), args.only)
     MMLogger.get_instance('experiment_table', log_level='WARNING')
     recorded = {} if args.retrain else recorded_runs(output, plan, spec)
     per_seed = {row['name']: {} for row in spec.rows}
     runs, trained_walls, start = {}, [], time.time()
     for index, entry in enumerate(plan, 1):
         key = entry['run'], entry['seed']
+        if key not in recorded and not entry['train']:
+            print(f"\n== run {index}/{len(plan)}: {osp.basename(entry['config'])} seed "
+                  f"{entry['seed']}: not in --only, left out", flush=True)
+            continue
         runs.setdefault(entry['run'], dict(config=osp.relpath(entry['config']), seeds={}))
         if key in recorded:
             print(f"\n== run {index}/{len(plan)}: {osp.basename(entry['config'])} seed "
@@ -412,7 +445,7 @@ def main(argv=None):
         eta = ''
         if trained_walls:
             left = sum(1 for e in plan[index - 1:] if (e['run'], e['seed']) not in recorded
-                       and (args.retrain or not osp.isfile(e['checkpoint'])))
+                       and e['train'] and (args.retrain or not osp.isfile(e['checkpoint'])))
             eta = f', ETA {left * sum(trained_walls) / len(trained_walls) / 60:.0f} min'
         print(f"\n== run {index}/{len(plan)}: {osp.basename(entry['config'])} seed "
               f"{entry['seed']} ({'training' if to_train else 'reusing its checkpoint'}"

@@ -56,7 +56,7 @@ def test_summary_over_seeds_and_the_rendered_table(tmp_path):
         'A': {0: dict(mIoU=40.0, mAcc=50.0, aAcc=90.0), 1: dict(mIoU=44.0, mAcc=52.0, aAcc=91.0)},
         'A teacher': {0: dict(mIoU=60.0, mAcc=70.0, aAcc=95.0),
                       1: dict(mIoU=61.0, mAcc=70.0, aAcc=95.0)}}
-    rows = tool.summarise(spec, [], per_seed)
+    rows = tool.summarise(spec, per_seed)
     assert rows[0]['mean'] == dict(mIoU=42.0, mAcc=51.0, aAcc=90.5)
     assert rows[0]['spread'] == dict(mIoU=2.0, mAcc=1.0, aAcc=0.5)  # half the range
     assert rows[1]['lists'] == 'corrupt:0.25' and rows[0]['lists'] is None
@@ -83,7 +83,7 @@ def test_auto_rows_and_the_ingredients_view(tmp_path):
         'A': {0: dict(mIoU=40.0, seg_precision=50.0, seg_recall=90.0, seg_f1=60.0)},
         'A teacher': {0: dict(mIoU=45.0, threshold=0.1, auto_precision=80.0, auto_recall=70.0,
                               auto_f1=72.5, seg_precision=55.0, seg_recall=85.0, seg_f1=64.0)}}
-    rows = tool.summarise(spec, [], per_seed)
+    rows = tool.summarise(spec, per_seed)
     assert rows[1]['mean']['threshold'] == 0.1 and rows[1]['lists'] == 'auto:area'
     result = dict(kind='experiment_table', rows=rows, metrics=['mIoU'])
     assert render(result, 'ingredients').splitlines()[2:] == [
@@ -190,3 +190,15 @@ def test_the_plan_takes_every_runs_first_seed_first(tmp_path):
     plan = tool.plan_runs(spec, str(tmp_path), 'wd', {})
     assert [(e['run'], e['seed']) for e in plan] == [('a', 0), ('b', 0), ('a', 1), ('b', 1)]
     assert plan[2]['work_dir'] == 'wd/a_seed1' and plan[0]['checkpoint'] == 'wd/a/iter_10.pth'
+
+
+def test_only_trains_the_named_runs_first_and_marks_the_rest(tmp_path):
+    plan = [dict(run=r, seed=s) for s in (0, 1) for r in ('a', 'b')]
+    picked = tool.select_runs(plan, ['b:1', 'a'])
+    assert [(e['run'], e['seed'], e['train']) for e in picked] == [
+        ('b', 1, True), ('a', 0, True), ('a', 1, True), ('b', 0, False)]
+    assert all(e['train'] for e in tool.select_runs(plan, []))
+    with pytest.raises(InputError, match=r"--only: 'c' is not a run and seed"):
+        tool.select_runs(plan, ['c'])
+    with pytest.raises(InputError, match=r"--only: 'a:x' is not RUN or RUN:SEED"):
+        tool.select_runs(plan, ['a:x'])
