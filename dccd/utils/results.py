@@ -162,6 +162,8 @@ def _experiment_table(result: dict, view: Optional[str]) -> str:
         return _experiment_ingredients(result)
     if view == 'curve':
         return _experiment_curve(result)
+    if view == 'seeds':
+        return _experiment_seeds(result)
     labels = result['metric_labels']
     header = ['model'] + [labels[m] for m in result['metrics']]
     rows = []
@@ -174,6 +176,20 @@ def _experiment_table(result: dict, view: Optional[str]) -> str:
     note = ('' if seeds == [1] else
             '\n\nWith more than one seed: mean ± half the range over the seeds.')
     return _table(header, rows) + note + '\n\n' + _machine_line(result)
+
+
+def _experiment_seeds(result: dict) -> str:
+    """Each row's metrics per seed, and the commit that seed trained at."""
+    labels = result['metric_labels']
+    commits = {(name, seed): (info.get('commit') or '-')[:7]
+               for name, run in result['runs'].items() for seed, info in run['seeds'].items()}
+    rows = []
+    for row in result['rows']:
+        for seed, values in sorted(row['per_seed'].items(), key=lambda item: int(item[0])):
+            rows.append([row['label'], seed, commits.get((row['run'], seed), '-')]
+                        + [_number(values.get(m)) for m in result['metrics']])
+    header = ['model', 'seed', 'trained at'] + [labels[m] for m in result['metrics']]
+    return _table(header, rows) + '\n\n' + _machine_line(result)
 
 
 def _experiment_runs(result: dict) -> str:

@@ -69,6 +69,10 @@ def test_summary_over_seeds_and_the_rendered_table(tmp_path):
                          '| A | 42.00 ± 2.00 | 51.00 ± 1.00 |',
                          '| A teacher | 60.50 ± 0.50 | 70.00 |']
     assert 'a test machine' in table[-1] and 'abc1234' in table[-1]
+    result['runs'] = dict(a=dict(seeds={'0': dict(commit='0123456789'), '1': dict(commit='f00')}))
+    assert render(result, 'seeds').splitlines()[:4] == [
+        '| model | seed | trained at | mIoU | mAcc |', '|---|---|---|---|---|',
+        '| A | 0 | 0123456 | 40.00 | 50.00 |', '| A | 1 | f00 | 44.00 | 52.00 |']
     # 18.5 apart, spreads 2.0 + 0.5: outside them
     assert render(result, 'comparisons') == (
         '- A teacher − A: mIoU +18.50 (outside the seed spread)\n')
