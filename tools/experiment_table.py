@@ -427,20 +427,22 @@ def main(argv=None):
     recorded = {} if args.retrain else recorded_runs(output, plan, spec)
     per_seed = {row['name']: {} for row in spec.rows}
     runs, trained_walls, start = {}, [], time.time()
-    for index, entry in enumerate(plan, 1):
+    for entry in plan:  # the recorded runs are in every results file written below
         key = entry['run'], entry['seed']
-        if key not in recorded and not entry['train']:
-            print(f"\n== run {index}/{len(plan)}: {osp.basename(entry['config'])} seed "
-                  f"{entry['seed']}: not in --only, left out", flush=True)
-            continue
-        runs.setdefault(entry['run'], dict(config=osp.relpath(entry['config']), seeds={}))
         if key in recorded:
-            print(f"\n== run {index}/{len(plan)}: {osp.basename(entry['config'])} seed "
-                  f"{entry['seed']}: recorded in {spec.output}, kept", flush=True)
+            runs.setdefault(entry['run'], dict(config=osp.relpath(entry['config']), seeds={}))
             runs[entry['run']]['seeds'][str(entry['seed'])] = recorded[key]['info']
             for name, metrics in recorded[key]['rows'].items():
                 per_seed[name][entry['seed']] = metrics
+    for index, entry in enumerate(plan, 1):
+        key = entry['run'], entry['seed']
+        if key in recorded or not entry['train']:
+            kept = f'recorded in {spec.output}, kept' if key in recorded else \
+                'not in --only, left out'
+            print(f"\n== run {index}/{len(plan)}: {osp.basename(entry['config'])} seed "
+                  f"{entry['seed']}: {kept}", flush=True)
             continue
+        runs.setdefault(entry['run'], dict(config=osp.relpath(entry['config']), seeds={}))
         to_train = args.retrain or not osp.isfile(entry['checkpoint'])
         eta = ''
         if trained_walls:

@@ -206,3 +206,31 @@ def test_only_trains_the_named_runs_first_and_marks_the_rest(tmp_path):
         tool.select_runs(plan, ['c'])
     with pytest.raises(InputError, match=r"--only: 'a:x' is not RUN or RUN:SEED"):
         tool.select_runs(plan, ['a:x'])
+
+
+def test_the_first_file_written_keeps_the_recorded_runs(tmp_path, monkeypatch):
+    """A table cut short after its first new run must still hold the old ones."""
+    (tmp_path / 'a.py').write_text("randomness = dict(seed=0)\ntrain_cfg = dict(max_iters=10)\n")
+    spec_path = spec_file(tmp_path, GOOD)
+    import os.path as osp
+    config = osp.relpath(str(tmp_path / 'a.py'))
+    write_result(str(tmp_path / 'results.json'), 'experiment_table', dict(
+        runs=dict(a=dict(config=config, seeds={'0': dict(iters=10, commit='old')})),
+        rows=[dict(name='A', run='a', per_seed={'0': dict(mIoU=40.0)}),
+              dict(name='A teacher', run='a', per_seed={'0': dict(mIoU=50.0)})],
+        metrics=['mIoU']))
+    written = []
+    monkeypatch.setattr(tool, 'code_state', lambda allow_dirty: {})
+    monkeypatch.setattr(tool, 'train', lambda entry, options, state: 1.0)
+    monkeypatch.setattr(tool, 'evaluate_rows', lambda spec, entry, options: {
+        'A': dict(mIoU=44.0), 'A teacher': dict(mIoU=54.0)})
+    monkeypatch.setattr(tool, 'run_record', lambda entry, wall: dict(iters=10, commit='new'))
+    monkeypatch.setattr(tool, 'write_table', lambda output, spec, args, runs, per_seed:
+                        written.append(json.loads(json.dumps(dict(runs=runs, rows=per_seed))))
+                        or dict(kind='experiment_table', rows=[], metrics=[], runs={}))
+    monkeypatch.setattr(tool, 'render', lambda result, view=None: '')
+    tool.main([spec_path, '--work-root', str(tmp_path / 'wd'), '--only', 'a:1'])
+    first = written[0]
+    assert first['runs']['a']['seeds'] == {'0': dict(iters=10, commit='old'),
+                                           '1': dict(iters=10, commit='new')}
+    assert first['rows']['A'] == {'0': dict(mIoU=40.0), '1': dict(mIoU=44.0)}
