@@ -1,14 +1,19 @@
 """A test-only launch (torchrun, 2 CPU processes): train the micro toy DCCD
 for 4 iterations (checkpoint at 2), then resume that checkpoint in a new work
 dir and train iterations 3-4 again, recording the noise level (log-SNR) each
-rank drew at every step. Each rank writes ``OUT/noise_rank<r>.json``.
+rank drew at every step and a digest of torch's global CPU generator state
+inside the step (what dropout and drop-path draw from). Each rank writes
+``OUT/noise_rank<r>.json``.
 
     python -m torch.distributed.run --standalone --nproc_per_node=2 \
         tests/helpers/rank_noise_run.py CONFIG DATA_ROOT OUT
 """
+import hashlib
 import json
 import os.path as osp
 import sys
+
+import torch
 
 from mmengine.dist import get_rank
 from mmengine.runner import Runner
@@ -20,7 +25,7 @@ from dccd.utils import load_config
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader', 'heldout_dataloader')
 
 
-def train(config: str, root: str, work_dir: str, resume_from=None) -> list:
+def train(config: str, root: str, work_dir: str, resume_from=None) -> tuple:
     options = {f'{loader}.dataset.data_root': root for loader in LOADERS}
     options.update({'train_cfg.max_iters': 4, 'train_cfg.val_interval': 100,
                     'default_hooks.checkpoint.interval': 2,
@@ -35,24 +40,27 @@ def train(config: str, root: str, work_dir: str, resume_from=None) -> list:
     setup_cpu_dist(cfg, 'pytorch')
     runner = Runner.from_cfg(cfg)
     head = runner.model.module.decode_head
-    drawn, noise_gt = [], head.noise_gt
+    drawn, states, noise_gt = [], [], head.noise_gt
 
     def recording_noise_gt(*args, **kwargs):
+        states.append(hashlib.sha1(torch.get_rng_state().numpy().tobytes()).hexdigest())
         noised = noise_gt(*args, **kwargs)
         drawn.append(noised.log_snr.tolist())
         return noised
 
     head.noise_gt = recording_noise_gt
     runner.train()
-    return drawn
+    return drawn, states
 
 
 def main(config: str, root: str, out: str) -> None:
-    first = train(config, root, osp.join(out, 'first'))
-    resumed = train(config, root, osp.join(out, 'resumed'),
-                    resume_from=osp.join(out, 'first', 'iter_2.pth'))
+    first, first_states = train(config, root, osp.join(out, 'first'))
+    resumed, resumed_states = train(config, root, osp.join(out, 'resumed'),
+                                    resume_from=osp.join(out, 'first', 'iter_2.pth'))
+    after = hashlib.sha1(torch.get_rng_state().numpy().tobytes()).hexdigest()
     with open(osp.join(out, f'noise_rank{get_rank()}.json'), 'w') as f:
-        json.dump(dict(first=first, resumed=resumed), f)
+        json.dump(dict(first=first, resumed=resumed, first_states=first_states,
+                       resumed_states=resumed_states, after=after), f)
     teardown_dist()
 
 

@@ -1,6 +1,8 @@
 """Per-rank noise (issue 20), with 2 CPU processes (gloo): the two ranks draw
-different diffusion times, and ``--resume`` continues every rank exactly (each
-rank's noise generator is seeded per step from seed, rank and iteration). A
+different diffusion times and dropout / drop-path masks (torch's global
+generator differs between the ranks inside a step and is the same after it),
+and ``--resume`` continues every rank exactly (seeded per step from seed,
+rank and iteration). A
 1-process run draws what it drew before, from torch's global generator (the
 micro-step losses pinned in test_step_cost.py)."""
 import glob
@@ -37,6 +39,11 @@ def test_two_ranks_draw_their_own_noise_and_resume_exactly(toy_root, tmp_path):
         assert first[0][step] != first[1][step], step  # each rank its own t
     for rank in (0, 1):  # iterations 3 and 4 again, from iter_2.pth
         assert drawn[rank]['resumed'] == first[rank][2:], rank
+        assert drawn[rank]['resumed_states'] == drawn[rank]['first_states'][2:], rank
+    for step in range(4):  # the global generator inside a step: each rank its own
+        assert drawn[0]['first_states'][step] != drawn[1]['first_states'][step], step
+    assert len(set(drawn[0]['first_states'])) == 4  # and each step its own
+    assert drawn[0]['after'] == drawn[1]['after']  # outside the steps: shared
     losses, resumed = _losses(str(tmp_path / 'first')), _losses(str(tmp_path / 'resumed'))
     assert sorted(resumed) == [3, 4] and all(resumed[i] == losses[i] for i in (3, 4))
 

@@ -50,17 +50,20 @@ training the hook gives every rank its own generator for t and noise (the
 head's ``noise_generator``), seeded before each step from (seed, rank,
 iteration): its state is a function of the iteration, so ``--resume`` needs
 nothing saved to draw exactly what the uninterrupted run drew, and no rank
-draws t or noise from the global generator, whose states therefore stay equal
-on all ranks (the rank-0 state in the checkpoint is every rank's). A
-1-process run keeps drawing from the global generator: it draws exactly what
-it drew before. (mmengine saves checkpoints on rank 0 only, so the states
+draws t or noise from the global generator. Dropout and drop-path masks, which
+do draw from torch's global generators, are made per rank the same way: for
+the step, the global CPU generator (and the current CUDA device's) is seeded
+from (seed, rank, iteration) and its shared state put back afterwards, so the
+global states stay equal on all ranks (the rank-0 state in the checkpoint is
+every rank's). A 1-process run keeps drawing from the global generators: it
+draws exactly what it drew before. (mmengine saves checkpoints on rank 0 only, so the states
 of other ranks could not be gathered at a save.) With
 ``randomness.diff_rank_seed=True`` the global states differ per rank and only
 rank 0's are in the checkpoint: nothing is restored then (with a warning);
 per-rank noise does not need it.
 """
 import random
-from typing import Optional
+from typing import List, Optional
 
 import numpy as np
 import torch
@@ -143,11 +146,21 @@ def set_rng_states(states: dict) -> None:
         _set_python_state(states['python'])
 
 
-def step_seed(seed: int, rank: int, iteration: int) -> int:
-    """The noise seed of ``rank`` at training ``iteration``: numpy's
-    ``SeedSequence`` mixes the three (the global numpy state is untouched)."""
-    entropy = [int(seed) % 2**63, int(rank), int(iteration)]
+def step_seed(seed: int, rank: int, iteration: int, stream: int = 0) -> int:
+    """The seed of ``rank`` at training ``iteration`` (``stream`` 0: the
+    diffusion noise; 1, 2: torch's global CPU and CUDA generators): numpy's
+    ``SeedSequence`` mixes them (the global numpy state is untouched)."""
+    entropy = [int(seed) % 2**63, int(rank), int(iteration)] + ([int(stream)] if stream else [])
     return int(np.random.SeedSequence(entropy).generate_state(1, np.uint64)[0])
+
+
+def _step_generators() -> List[torch.Generator]:
+    """The global torch generators a training step draws from in this process:
+    the CPU one and, where CUDA is initialised, the current device's."""
+    generators = [torch.default_generator]
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        generators.append(torch.cuda.default_generators[torch.cuda.current_device()])
+    return generators
 
 
 def _noise_modules(model: nn.Module) -> list:
@@ -189,6 +202,7 @@ class RandomStateHook(Hook):
         self._val_states: Optional[dict] = None
         self._before_step: Optional[dict] = None
         self._noise: Optional[torch.Generator] = None  # this rank's (several processes)
+        self._shared: Optional[list] = None  # global torch states, equal on all ranks
         self._warned = False
 
     # ------------------------------------------------------------ checkpoint
@@ -222,6 +236,7 @@ class RandomStateHook(Hook):
     def before_train(self, runner) -> None:
         """Multi-process training: a noise generator of this rank for the
         modules that draw training noise (see the module docstring)."""
+        self._shared = [] if get_world_size() > 1 else None
         modules = _noise_modules(runner.model)
         if get_world_size() == 1 or not modules:
             return
@@ -260,12 +275,20 @@ class RandomStateHook(Hook):
             self._pending_torch = None
         if self._noise is not None:
             self._noise.manual_seed(step_seed(runner.seed, get_rank(), runner.iter))
+        if self._shared is not None:  # dropout / drop-path masks of this rank
+            generators = _step_generators()
+            self._shared = [g.get_state() for g in generators]
+            for stream, generator in enumerate(generators, 1):
+                generator.manual_seed(step_seed(runner.seed, get_rank(), runner.iter, stream))
         if self.check_data_only and not self._warned:
             self._before_step = get_rng_states(DATA_KEYS)
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None,
                          outputs=None) -> None:
-        """Warn once if the step drew from numpy or ``random``."""
+        """Give back the ranks' shared torch states; warn once if the step
+        drew from numpy or ``random``."""
+        for generator, state in zip(_step_generators(), self._shared or []):
+            generator.set_state(state)
         if self._before_step is None:
             return
         if not _same(self._before_step, get_rng_states(DATA_KEYS)):
