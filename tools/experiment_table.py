@@ -149,7 +149,7 @@ def plan_runs(spec: Config, spec_dir: str, work_root: str, cfg_options: dict) ->
     return sorted(plan, key=lambda entry: entry['rank'])  # stable: spec order within a rank
 
 
-def select_runs(plan: List[dict], only: List[str], where: str = '--only') -> List[dict]:
+def select_runs(plan: List[dict], only: List[str]) -> List[dict]:
     """The plan with the ``RUN[:SEED]`` entries of ``only`` first, in that
     order; every other entry is marked ``train=False`` (kept when recorded)."""
     if not only:
@@ -158,10 +158,10 @@ def select_runs(plan: List[dict], only: List[str], where: str = '--only') -> Lis
     for item in only:
         name, _, seed = item.partition(':')
         if seed and not seed.lstrip('-').isdigit():
-            raise InputError(f'{where}: {item!r} is not RUN or RUN:SEED')
+            raise InputError(f'--only: {item!r} is not RUN or RUN:SEED')
         hits = [e for e in plan if e['run'] == name and (not seed or e['seed'] == int(seed))]
         if not hits:
-            raise InputError(f"{where}: {item!r} is not a run and seed of the spec "
+            raise InputError(f"--only: {item!r} is not a run and seed of the spec "
                              f"(runs: {sorted({e['run'] for e in plan})})")
         chosen += [e for e in hits if e not in chosen]
     return [dict(e, train=True) for e in chosen] + \
