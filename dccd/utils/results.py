@@ -68,13 +68,22 @@ def machine_info(device: Optional[str] = None) -> dict:
                 torch=torch.__version__)
 
 
-def _git_commit() -> Optional[str]:
+def _git_commit(cwd: Optional[str] = None) -> Optional[str]:
+    """The checked-out commit, with ``-dirty`` when tracked files other than
+    results, figures and docs (``*.json``, ``*.png``, ``*.md``) differ from it:
+    a results file rewritten by the run it records does not make it dirty."""
+    cwd = cwd or osp.dirname(osp.abspath(__file__))
     try:
-        out = subprocess.run(['git', 'describe', '--always', '--dirty'], capture_output=True,
-                             text=True, timeout=10, cwd=osp.dirname(osp.abspath(__file__)))
+        sha = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True,
+                             text=True, timeout=10, cwd=cwd)
+        diff = subprocess.run(['git', 'diff', '--quiet', 'HEAD', '--', ':/', ':(top,exclude)*.json',
+                               ':(top,exclude)*.png', ':(top,exclude)*.md'],
+                              capture_output=True, timeout=10, cwd=cwd)
     except (OSError, subprocess.SubprocessError):
         return None
-    return out.stdout.strip() or None
+    if sha.returncode != 0 or not sha.stdout.strip():
+        return None
+    return sha.stdout.strip() + ('-dirty' if diff.returncode == 1 else '')
 
 
 def write_result(path: str, kind: str, data: dict, device: Optional[str] = None) -> dict:
