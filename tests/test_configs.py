@@ -222,3 +222,14 @@ def test_full_convnext_l_dccd_parameter_counts():
     assert 5e6 < counts['decode_head'] < 15e6
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     assert trainable == sum(counts.values()) - counts['text_encoder']
+
+
+def test_mini_schedule_lead_states_its_frozen_stem_and_iterations():
+    parent = 'foodseg103-mini/ddp_efficientnet-lite0_foodseg103-mini.py'
+    child = 'foodseg103-mini/ddp-frozenstem-3k_efficientnet-lite0_foodseg103-mini.py'
+    assert model_diff(child, parent) == {'backbone.frozen_modules'}
+    cfg, base = (Config.fromfile(osp.join(CONFIG_DIR, c)) for c in (child, parent))
+    assert {k for k in cfg.keys() if k != 'model' and cfg[k] != base.get(k)} == {
+        'max_iters', 'param_scheduler', 'train_cfg'}
+    assert cfg.train_cfg.max_iters == 3000 and cfg.param_scheduler[-1]['end'] == 3000
+    assert base.param_scheduler[-1]['end'] == base.train_cfg.max_iters == 2000
