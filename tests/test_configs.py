@@ -233,3 +233,14 @@ def test_mini_schedule_lead_states_its_frozen_stem_and_iterations():
         'max_iters', 'param_scheduler', 'train_cfg'}
     assert cfg.train_cfg.max_iters == 3000 and cfg.param_scheduler[-1]['end'] == 3000
     assert base.param_scheduler[-1]['end'] == base.train_cfg.max_iters == 2000
+
+
+def test_mini_backbone_lr_lead_states_only_its_lr_mult():
+    parent = 'foodseg103-mini/ddp_efficientnet-lite0_foodseg103-mini.py'
+    child = 'foodseg103-mini/ddp-bblr0.5_efficientnet-lite0_foodseg103-mini.py'
+    assert model_diff(child, parent) == set()
+    cfg, base = (Config.fromfile(osp.join(CONFIG_DIR, c)) for c in (child, parent))
+    assert {k for k in cfg.keys() if k != 'model' and cfg[k] != base.get(k)} == {'optim_wrapper'}
+    assert cfg.optim_wrapper.paramwise_cfg.custom_keys == {'backbone': dict(lr_mult=0.5)}
+    assert base.optim_wrapper.paramwise_cfg.custom_keys == {'backbone': dict(lr_mult=0.1)}
+    assert cfg.optim_wrapper.optimizer == base.optim_wrapper.optimizer
