@@ -187,10 +187,18 @@ def _experiment_table(result: dict, view: Optional[str]) -> str:
     return _table(header, rows) + note + '\n\n' + _machine_line(result)
 
 
+def _trained_at(info: dict) -> str:
+    """A run's commit, short, and the hash of its uncommitted diff if any."""
+    commit = (info.get('commit') or '-')[:7]
+    if info.get('diff_sha256'):
+        commit += f" + diff {info['diff_sha256'][:8]}"
+    return commit
+
+
 def _experiment_seeds(result: dict) -> str:
     """Each row's metrics per seed, and the commit that seed trained at."""
     labels = result['metric_labels']
-    commits = {(name, seed): (info.get('commit') or '-')[:7]
+    commits = {(name, seed): _trained_at(info)
                for name, run in result['runs'].items() for seed, info in run['seeds'].items()}
     rows = []
     for row in result['rows']:
@@ -206,11 +214,8 @@ def _experiment_runs(result: dict) -> str:
     for name, run in result['runs'].items():
         for seed, info in sorted(run['seeds'].items()):
             wall = info.get('train_wall_s')
-            commit = (info.get('commit') or '-')[:7]
-            if info.get('diff_sha256'):
-                commit += f" + diff {info['diff_sha256'][:8]}"
             rows.append([f"`{osp.basename(run['config'])}`", seed, f"{info['iters']:,}",
-                         '-' if wall is None else _duration(wall), commit])
+                         '-' if wall is None else _duration(wall), _trained_at(info)])
     return _table(['config', 'seed', 'iterations', 'train + test wall time', 'trained at'],
                   rows)
 

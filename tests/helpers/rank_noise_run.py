@@ -25,6 +25,11 @@ from dccd.utils import load_config
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader', 'heldout_dataloader')
 
 
+def global_state_digest() -> str:
+    """A digest of torch's global CPU generator state."""
+    return hashlib.sha1(torch.get_rng_state().numpy().tobytes()).hexdigest()
+
+
 def train(config: str, root: str, work_dir: str, resume_from=None) -> tuple:
     options = {f'{loader}.dataset.data_root': root for loader in LOADERS}
     options.update({'train_cfg.max_iters': 4, 'train_cfg.val_interval': 100,
@@ -43,7 +48,7 @@ def train(config: str, root: str, work_dir: str, resume_from=None) -> tuple:
     drawn, states, noise_gt = [], [], head.noise_gt
 
     def recording_noise_gt(*args, **kwargs):
-        states.append(hashlib.sha1(torch.get_rng_state().numpy().tobytes()).hexdigest())
+        states.append(global_state_digest())
         noised = noise_gt(*args, **kwargs)
         drawn.append(noised.log_snr.tolist())
         return noised
@@ -57,7 +62,7 @@ def main(config: str, root: str, out: str) -> None:
     first, first_states = train(config, root, osp.join(out, 'first'))
     resumed, resumed_states = train(config, root, osp.join(out, 'resumed'),
                                     resume_from=osp.join(out, 'first', 'iter_2.pth'))
-    after = hashlib.sha1(torch.get_rng_state().numpy().tobytes()).hexdigest()
+    after = global_state_digest()
     with open(osp.join(out, f'noise_rank{get_rank()}.json'), 'w') as f:
         json.dump(dict(first=first, resumed=resumed, first_states=first_states,
                        resumed_states=resumed_states, after=after), f)

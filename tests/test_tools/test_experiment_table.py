@@ -1,6 +1,7 @@
 """tools/experiment_table.py: spec checks, class-group means, summary, table."""
 import json
 import math
+import os.path as osp
 
 import pytest
 
@@ -172,7 +173,6 @@ def test_recorded_runs_are_kept_and_a_changed_schedule_is_not(tmp_path):
             dict(name='A teacher', run='a', per_seed={'0': dict(mIoU=50.0)})]
     record = dict(iters=100, commit='abc', curve=[])
     output = tmp_path / 'results.json'
-    import os.path as osp
     write_result(str(output), 'experiment_table', dict(
         runs=dict(a=dict(config=osp.relpath(plan[0]['config']), seeds={'0': record})),
         rows=rows, metrics=['mIoU']))
@@ -212,7 +212,6 @@ def test_the_first_file_written_keeps_the_recorded_runs(tmp_path, monkeypatch):
     """A table cut short after its first new run must still hold the old ones."""
     (tmp_path / 'a.py').write_text("randomness = dict(seed=0)\ntrain_cfg = dict(max_iters=10)\n")
     spec_path = spec_file(tmp_path, GOOD)
-    import os.path as osp
     config = osp.relpath(str(tmp_path / 'a.py'))
     write_result(str(tmp_path / 'results.json'), 'experiment_table', dict(
         runs=dict(a=dict(config=config, seeds={'0': dict(iters=10, commit='old')})),

@@ -287,8 +287,9 @@ class RandomStateHook(Hook):
                          outputs=None) -> None:
         """Give back the ranks' shared torch states; warn once if the step
         drew from numpy or ``random``."""
-        for generator, state in zip(_step_generators(), self._shared or []):
-            generator.set_state(state)
+        if self._shared:
+            for generator, state in zip(_step_generators(), self._shared):
+                generator.set_state(state)
         if self._before_step is None:
             return
         if not _same(self._before_step, get_rng_states(DATA_KEYS)):
