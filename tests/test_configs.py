@@ -244,3 +244,15 @@ def test_mini_backbone_lr_lead_states_only_its_lr_mult():
     assert cfg.optim_wrapper.paramwise_cfg.custom_keys == {'backbone': dict(lr_mult=0.5)}
     assert base.optim_wrapper.paramwise_cfg.custom_keys == {'backbone': dict(lr_mult=0.1)}
     assert cfg.optim_wrapper.optimizer == base.optim_wrapper.optimizer
+
+
+def test_mini_lr_lead_states_only_its_learning_rate():
+    parent = 'foodseg103-mini/ddp_efficientnet-lite0_foodseg103-mini.py'
+    child = 'foodseg103-mini/ddp-lr1e-3_efficientnet-lite0_foodseg103-mini.py'
+    assert model_diff(child, parent) == set()
+    cfg, base = (Config.fromfile(osp.join(CONFIG_DIR, c)) for c in (child, parent))
+    assert {k for k in cfg.keys() if k != 'model' and cfg[k] != base.get(k)} == {'optim_wrapper'}
+    assert cfg.optim_wrapper.optimizer.lr == 1e-3 and base.optim_wrapper.optimizer.lr == 4e-3
+    assert {k: v for k, v in cfg.optim_wrapper.optimizer.items() if k != 'lr'} == {
+        k: v for k, v in base.optim_wrapper.optimizer.items() if k != 'lr'}
+    assert cfg.optim_wrapper.paramwise_cfg == base.optim_wrapper.paramwise_cfg
