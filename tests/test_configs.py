@@ -256,3 +256,31 @@ def test_mini_lr_lead_states_only_its_learning_rate():
     assert {k: v for k, v in cfg.optim_wrapper.optimizer.items() if k != 'lr'} == {
         k: v for k, v in base.optim_wrapper.optimizer.items() if k != 'lr'}
     assert cfg.optim_wrapper.paramwise_cfg == base.optim_wrapper.paramwise_cfg
+
+
+def test_mini_resolution_lead_states_its_crops_test_size_and_iterations():
+    parent = 'foodseg103-mini/ddp-lr1e-3_efficientnet-lite0_foodseg103-mini.py'
+    child = 'foodseg103-mini/ddp-lr1e-3-192px_efficientnet-lite0_foodseg103-mini.py'
+    assert model_diff(child, parent) == {'data_preprocessor.size'}
+    cfg, base = (Config.fromfile(osp.join(CONFIG_DIR, c)) for c in (child, parent))
+    assert cfg.model.data_preprocessor.size == cfg.crop_size == (192, 192)
+    assert cfg.train_cfg.max_iters == 1500 and cfg.param_scheduler[-1]['end'] == 1500
+    assert cfg.optim_wrapper == base.optim_wrapper
+    for loader in ('train_dataloader', 'test_dataloader', 'heldout_dataloader',
+                   'val_dataloader'):
+        new, old = cfg[loader].dataset, base[loader].dataset
+        assert {k: v for k, v in new.items() if k != 'pipeline'} == {
+            k: v for k, v in old.items() if k != 'pipeline'}
+        changed = [(a, b) for a, b in zip(new.pipeline, old.pipeline) if a != b]
+        assert len(new.pipeline) == len(old.pipeline)
+        if loader == 'train_dataloader':
+            assert changed == [
+                (dict(type='RandomResize', scale=(1024, 240), ratio_range=(0.8, 1.2),
+                      keep_ratio=True),
+                 dict(type='RandomResize', scale=(1024, 200), ratio_range=(0.8, 1.2),
+                      keep_ratio=True)),
+                (dict(type='RandomCrop', crop_size=(192, 192), cat_max_ratio=0.75),
+                 dict(type='RandomCrop', crop_size=(160, 160), cat_max_ratio=0.75))]
+        else:
+            assert changed == [(dict(type='Resize', scale=(1024, 272), keep_ratio=True),
+                                dict(type='Resize', scale=(1024, 224), keep_ratio=True))]
