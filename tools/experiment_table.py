@@ -392,24 +392,28 @@ def write_table(output: str, spec: Config, args, runs: dict,
 
 
 def plot_curves(result: dict, path: str) -> None:
-    """mIoU on the held-out images against the iteration, one line per run
-    and seed (a PNG, written atomically)."""
+    """mIoU on the held-out images against the iteration, one colour per run
+    and one line style per seed (a PNG, written atomically)."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     from dccd.utils.atomic_io import write_figure_atomic
-    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=100)
-    for name, run in result['runs'].items():
-        for seed, info in sorted(run['seeds'].items()):
+    pairs = plt.get_cmap('tab20').colors  # dark/light pairs: the darks first
+    colors, styles = pairs[0::2] + pairs[1::2], ('-', '--', ':', '-.')
+    fig, ax = plt.subplots(figsize=(8.0, 4.4), dpi=100)
+    for index, (name, run) in enumerate(result['runs'].items()):
+        for order, (seed, info) in enumerate(sorted(run['seeds'].items())):
             curve = info.get('curve') or []
             if curve:
                 ax.plot([p['iter'] for p in curve], [p['mIoU'] for p in curve], marker='o',
-                        label=f'{name} (seed {seed})')
+                        markersize=3, color=colors[index % len(colors)],
+                        linestyle=styles[order % len(styles)], label=f'{name} (seed {seed})')
     ax.set_xlabel('iteration')
     ax.set_ylabel('mIoU, held-out train photos')
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7, loc='upper left', bbox_to_anchor=(1.01, 1.0))
     ax.set_title(result.get('title', ''))
+    fig.tight_layout()
     write_figure_atomic(path, fig)
 
 

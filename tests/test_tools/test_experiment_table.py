@@ -233,3 +233,22 @@ def test_the_first_file_written_keeps_the_recorded_runs(tmp_path, monkeypatch):
     assert first['runs']['a']['seeds'] == {'0': dict(iters=10, commit='old'),
                                            '1': dict(iters=10, commit='new')}
     assert first['rows']['A'] == {'0': dict(mIoU=40.0), '1': dict(mIoU=44.0)}
+
+
+def test_curve_figure_gives_each_run_a_colour_and_each_seed_a_line_style(monkeypatch):
+    figures = []
+    monkeypatch.setattr('dccd.utils.atomic_io.write_figure_atomic',
+                        lambda path, fig: figures.append(fig))
+    curve = [dict(iter=250, mIoU=1.0), dict(iter=500, mIoU=2.0)]
+    names = [f'run{i}' for i in range(11)]  # more runs than a 10-colour cycle
+    runs = {name: dict(seeds={'0': dict(curve=curve), '1': dict(curve=curve)}) for name in names}
+    runs['no_curve'] = dict(seeds={'0': dict(curve=[])})
+    tool.plot_curves(dict(runs=runs), 'unused.png')
+    lines = figures[0].axes[0].get_lines()
+    assert [line.get_label() for line in lines] == [
+        f'{name} (seed {seed})' for name in names for seed in (0, 1)]
+    colours = [line.get_color() for line in lines]
+    assert colours[0::2] == colours[1::2]  # the seeds of a run share its colour
+    assert len(set(colours[0::2])) == len(names)
+    assert {line.get_linestyle() for line in lines[0::2]} == {'-'}
+    assert {line.get_linestyle() for line in lines[1::2]} == {'--'}
