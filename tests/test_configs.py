@@ -246,9 +246,10 @@ def test_mini_backbone_lr_lead_states_only_its_lr_mult():
     assert cfg.optim_wrapper.optimizer == base.optim_wrapper.optimizer
 
 
-def test_mini_lr_lead_states_only_its_learning_rate():
-    parent = 'foodseg103-mini/ddp_efficientnet-lite0_foodseg103-mini.py'
-    child = 'foodseg103-mini/ddp-lr1e-3_efficientnet-lite0_foodseg103-mini.py'
+@pytest.mark.parametrize('model', ['ddp', 'dccd'])
+def test_mini_lr_lead_states_only_its_learning_rate(model):
+    parent = f'foodseg103-mini/{model}_efficientnet-lite0_foodseg103-mini.py'
+    child = f'foodseg103-mini/{model}-lr1e-3_efficientnet-lite0_foodseg103-mini.py'
     assert model_diff(child, parent) == set()
     cfg, base = (Config.fromfile(osp.join(CONFIG_DIR, c)) for c in (child, parent))
     assert {k for k in cfg.keys() if k != 'model' and cfg[k] != base.get(k)} == {'optim_wrapper'}
