@@ -5,23 +5,13 @@
 _base_ = './ddp-lr1e-3_efficientnet-lite0_foodseg103-mini.py'
 crop_size = (192, 192)
 max_iters = 1500
-train_pipeline = [
-    dict(type='LoadCheckedImageFromFile'),
-    dict(type='LoadAnnotations'),
-    dict(type='ExtractIngredients', num_classes=_base_.num_classes),
+train_pipeline = _base_.train_pipeline[:3] + [
     dict(type='RandomResize', scale=(1024, 240), ratio_range=(0.8, 1.2), keep_ratio=True),
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PhotoMetricDistortion'),
-    dict(type='PackFoodSegInputs'),
-]
-test_pipeline = [
-    dict(type='LoadCheckedImageFromFile'),
+] + _base_.train_pipeline[5:]
+test_pipeline = _base_.test_pipeline[:1] + [
     dict(type='Resize', scale=(1024, 272), keep_ratio=True),
-    dict(type='LoadAnnotations'),
-    dict(type='ExtractIngredients', num_classes=_base_.num_classes),
-    dict(type='PackFoodSegInputs'),
-]
+] + _base_.test_pipeline[2:]
 model = dict(data_preprocessor=dict(size=crop_size))
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
