@@ -76,6 +76,11 @@ def _flatten(node, prefix=''):
     return {prefix[:-1]: node}
 
 
+def settings_diff(cfg: Config, base: Config) -> set:
+    """Top-level settings other than ``model`` that differ between two loaded configs."""
+    return {k for k in cfg.keys() if k != 'model' and cfg[k] != base.get(k)}
+
+
 def model_diff(child: str, parent: str) -> set:
     a = _flatten(Config.fromfile(osp.join(CONFIG_DIR, child)).model.to_dict())
     b = _flatten(Config.fromfile(osp.join(CONFIG_DIR, parent)).model.to_dict())
@@ -149,7 +154,7 @@ def test_mini_distillation_ablations_state_one_setting(variant, changed):
     child = f'foodseg103-mini/dccd-{variant}_efficientnet-lite0_foodseg103-mini.py'
     assert model_diff(child, parent) == changed
     cfg, base = (Config.fromfile(osp.join(CONFIG_DIR, c)) for c in (child, parent))
-    assert {k for k in cfg.keys() if k != 'model' and cfg[k] != base.get(k)} == (
+    assert settings_diff(cfg, base) == (
         {'custom_hooks'} if variant == 'warmuphalf' else set())
 
 
@@ -229,7 +234,7 @@ def test_mini_schedule_lead_states_its_frozen_stem_and_iterations():
     child = 'foodseg103-mini/ddp-frozenstem-3k_efficientnet-lite0_foodseg103-mini.py'
     assert model_diff(child, parent) == {'backbone.frozen_modules'}
     cfg, base = (Config.fromfile(osp.join(CONFIG_DIR, c)) for c in (child, parent))
-    assert {k for k in cfg.keys() if k != 'model' and cfg[k] != base.get(k)} == {
+    assert settings_diff(cfg, base) == {
         'max_iters', 'param_scheduler', 'train_cfg'}
     assert cfg.train_cfg.max_iters == 3000 and cfg.param_scheduler[-1]['end'] == 3000
     assert base.param_scheduler[-1]['end'] == base.train_cfg.max_iters == 2000
@@ -240,7 +245,7 @@ def test_mini_backbone_lr_lead_states_only_its_lr_mult():
     child = 'foodseg103-mini/ddp-bblr0.5_efficientnet-lite0_foodseg103-mini.py'
     assert model_diff(child, parent) == set()
     cfg, base = (Config.fromfile(osp.join(CONFIG_DIR, c)) for c in (child, parent))
-    assert {k for k in cfg.keys() if k != 'model' and cfg[k] != base.get(k)} == {'optim_wrapper'}
+    assert settings_diff(cfg, base) == {'optim_wrapper'}
     assert cfg.optim_wrapper.paramwise_cfg.custom_keys == {'backbone': dict(lr_mult=0.5)}
     assert base.optim_wrapper.paramwise_cfg.custom_keys == {'backbone': dict(lr_mult=0.1)}
     assert cfg.optim_wrapper.optimizer == base.optim_wrapper.optimizer
@@ -252,7 +257,7 @@ def test_mini_lr_lead_states_only_its_learning_rate(model):
     child = f'foodseg103-mini/{model}-lr1e-3_efficientnet-lite0_foodseg103-mini.py'
     assert model_diff(child, parent) == set()
     cfg, base = (Config.fromfile(osp.join(CONFIG_DIR, c)) for c in (child, parent))
-    assert {k for k in cfg.keys() if k != 'model' and cfg[k] != base.get(k)} == {'optim_wrapper'}
+    assert settings_diff(cfg, base) == {'optim_wrapper'}
     assert cfg.optim_wrapper.optimizer.lr == 1e-3 and base.optim_wrapper.optimizer.lr == 4e-3
     assert {k: v for k, v in cfg.optim_wrapper.optimizer.items() if k != 'lr'} == {
         k: v for k, v in base.optim_wrapper.optimizer.items() if k != 'lr'}
