@@ -251,7 +251,8 @@ def test_mini_backbone_lr_lead_states_only_its_lr_mult():
     assert cfg.optim_wrapper.optimizer == base.optim_wrapper.optimizer
 
 
-@pytest.mark.parametrize('model', ['ddp', 'dccd'])
+@pytest.mark.parametrize('model', ['ddp', 'dccd', 'ddp-random', 'dcc', 'dccd-nodetach',
+                                   'dccd-warmuphalf'])
 def test_mini_lr_lead_states_only_its_learning_rate(model):
     parent = f'foodseg103-mini/{model}_efficientnet-lite0_foodseg103-mini.py'
     child = f'foodseg103-mini/{model}-lr1e-3_efficientnet-lite0_foodseg103-mini.py'

@@ -1,0 +1,3 @@
+# The teacher-not-detached lead on the learning-rate-1e-3 schedule of `dccd-lr1e-3_…`.
+_base_ = './dccd-nodetach_efficientnet-lite0_foodseg103-mini.py'
+optim_wrapper = dict(optimizer=dict(lr=1e-3))
