@@ -39,7 +39,6 @@ predicts, ``auto_*`` for a proposed list).
 Written for DCCD (Apache-2.0).
 """
 import glob
-import hashlib
 import json
 import math
 import os.path as osp
@@ -58,8 +57,8 @@ from dccd.apis import use_corrupted_ingredients
 from dccd.models.segmentors.self_distill_segmentor import AUTO_METHODS
 from dccd.apis.evaluation import choose_auto, evaluate, load_model
 from dccd.utils import ArgumentParser, InputError, exit_on_input_error, load_config
-from dccd.utils.results import (machine_info, mean_and_spread, read_result, render,
-                                write_result)
+from dccd.utils.results import (code_changes, code_diff_sha256, machine_info,
+                                mean_and_spread, read_result, render, write_result)
 
 HERE = osp.dirname(osp.abspath(__file__))
 BASE_METRICS = ('mIoU', 'mAcc', 'aAcc')
@@ -171,37 +170,28 @@ def select_runs(plan: List[dict], only: List[str]) -> List[dict]:
 # --------------------------------------------------------------------------
 # what a run trained on
 # --------------------------------------------------------------------------
-CODE_DIRS = ('dccd', 'configs', 'tools')
 REPO = osp.dirname(HERE)
-
-
-def _git(*args) -> str:
-    out = subprocess.run(['git', *args], cwd=REPO, capture_output=True, text=True)
-    if out.returncode != 0:
-        raise InputError(f'git {args[0]} failed in {REPO}: {out.stderr.strip()}')
-    return out.stdout
 
 
 def code_state(allow_dirty: bool) -> dict:
     """The commit a run starts from; InputError when ``.py`` files under
-    ``CODE_DIRS`` have uncommitted changes, unless ``allow_dirty`` (then the
-    SHA-256 of their diff against HEAD and of the untracked files is
+    ``dccd/``, ``configs/`` or ``tools/`` have uncommitted changes (the
+    definition of dirty every result file uses), unless ``allow_dirty`` (then
+    the SHA-256 of their diff against HEAD and of the untracked files is
     recorded)."""
-    pathspec = [f'{d}/*.py' for d in CODE_DIRS]
-    status = [line for line in _git('status', '--porcelain', '--', *pathspec).splitlines()
-              if line.strip()]
-    state = dict(commit=_git('rev-parse', 'HEAD').strip(), diff_sha256=None)
+    status = code_changes(REPO)
+    head = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=REPO, capture_output=True,
+                          text=True).stdout.strip()
+    if status is None or not head:
+        raise InputError(f'{REPO} is not a git checkout: a run must record its commit')
+    state = dict(commit=head, diff_sha256=None)
     if not status:
         return state
     if not allow_dirty:
-        raise InputError(f'{len(status)} .py file(s) under {", ".join(CODE_DIRS)} have '
+        raise InputError(f'{len(status)} .py file(s) under dccd, configs, tools have '
                          f'uncommitted changes (e.g. {status[0][3:]}): commit them, or pass '
                          '--allow-dirty to record the diff\'s hash')
-    untracked = sorted(line[3:] for line in status if line.startswith('??'))
-    text = _git('diff', 'HEAD', '--', *pathspec) + ''.join(
-        open(osp.join(REPO, path), encoding='utf-8', errors='replace').read()
-        for path in untracked)
-    state['diff_sha256'] = hashlib.sha256(text.encode('utf-8')).hexdigest()
+    state['diff_sha256'] = code_diff_sha256(REPO, status)
     return state
 
 

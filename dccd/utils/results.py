@@ -15,6 +15,7 @@ blocks from the files, and a test fails when a block differs from what its
 file renders.
 """
 import datetime
+import hashlib
 import json
 import os
 import os.path as osp
@@ -28,7 +29,7 @@ from .atomic_io import write_json_atomic
 from .errors import InputError
 
 __all__ = [
-    'machine_info', 'write_result', 'read_result', 'render', 'render_readme',
+    'machine_info', 'code_changes', 'code_diff_sha256', 'write_result', 'read_result', 'render', 'render_readme',
     'stale_blocks', 'mean_and_spread'
 ]
 
@@ -68,22 +69,50 @@ def machine_info(device: Optional[str] = None) -> dict:
                 torch=torch.__version__)
 
 
-def _git_commit(cwd: Optional[str] = None) -> Optional[str]:
-    """The checked-out commit, with ``-dirty`` when tracked files other than
-    results, figures and docs (``*.json``, ``*.png``, ``*.md``) differ from it:
-    a results file rewritten by the run it records does not make it dirty."""
-    cwd = cwd or osp.dirname(osp.abspath(__file__))
+# The code a result depends on: one definition for the ``-dirty`` of every
+# result file and for the refusal of ``tools/experiment_table.py``. Results,
+# figures, docs, tests and run specs may change without making a run dirty.
+CODE_PATHSPEC = (':(top)dccd/*.py', ':(top)configs/*.py', ':(top)tools/*.py')
+
+
+def _git(cwd: str, *args: str) -> Optional[str]:
+    """``git ARGS`` in ``cwd``: its stdout, or None outside a checkout."""
     try:
-        sha = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True,
-                             text=True, timeout=10, cwd=cwd)
-        diff = subprocess.run(['git', 'diff', '--quiet', 'HEAD', '--', ':/', ':(top,exclude)*.json',
-                               ':(top,exclude)*.png', ':(top,exclude)*.md'],
-                              capture_output=True, timeout=10, cwd=cwd)
+        out = subprocess.run(['git', *args], capture_output=True, text=True, timeout=10,
+                             cwd=cwd)
     except (OSError, subprocess.SubprocessError):
         return None
-    if sha.returncode != 0 or not sha.stdout.strip():
+    return out.stdout if out.returncode == 0 else None
+
+
+def code_changes(cwd: Optional[str] = None) -> Optional[List[str]]:
+    """The ``.py`` files under ``dccd/``, ``configs/`` and ``tools/`` that differ
+    from HEAD or are untracked, as ``git status --porcelain`` lines (paths from
+    the top of the checkout); None outside a checkout."""
+    out = _git(cwd or osp.dirname(osp.abspath(__file__)), 'status', '--porcelain',
+               '--untracked-files=all', '--', *CODE_PATHSPEC)
+    return None if out is None else [line for line in out.splitlines() if line.strip()]
+
+
+def code_diff_sha256(cwd: str, changes: List[str]) -> str:
+    """SHA-256 of the code's diff against HEAD and of its untracked files: the
+    same changes give the same hash."""
+    top = (_git(cwd, 'rev-parse', '--show-toplevel') or cwd).strip()
+    text = _git(cwd, 'diff', 'HEAD', '--', *CODE_PATHSPEC) or ''
+    for line in sorted(line for line in changes if line.startswith('??')):
+        with open(osp.join(top, line[3:]), encoding='utf-8', errors='replace') as f:
+            text += f.read()
+    return hashlib.sha256(text.encode('utf-8')).hexdigest()
+
+
+def _git_commit(cwd: Optional[str] = None) -> Optional[str]:
+    """The checked-out commit, with ``-dirty`` when :func:`code_changes` finds
+    any: a results file rewritten by the run it records does not make it dirty."""
+    cwd = cwd or osp.dirname(osp.abspath(__file__))
+    sha = (_git(cwd, 'rev-parse', '--short', 'HEAD') or '').strip()
+    if not sha:
         return None
-    return sha.stdout.strip() + ('-dirty' if diff.returncode == 1 else '')
+    return sha + ('-dirty' if code_changes(cwd) else '')
 
 
 def write_result(path: str, kind: str, data: dict, device: Optional[str] = None) -> dict:
