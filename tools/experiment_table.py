@@ -322,7 +322,7 @@ def summarise(spec: Config, per_seed: Dict[str, Dict[int, dict]]) -> list:
         for metric in metrics:
             mean[metric], spread[metric] = mean_and_spread([seeds[s][metric] for s in seeds])
         rows.append(dict(name=row['name'], label=row.get('label', row['name']),
-                         run=row['run'], branch=row['branch'],
+                         group=row.get('group'), run=row['run'], branch=row['branch'],
                          lists=str(row.get('lists', 'gt')) if row['branch'] == 'teacher' else None,
                          per_seed={str(s): v for s, v in seeds.items()},
                          mean=mean, spread=spread))

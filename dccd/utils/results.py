@@ -209,11 +209,25 @@ def _experiment_table(result: dict, view: Optional[str]) -> str:
         cells = [row['label']]
         for metric in result['metrics']:
             cells.append(_number(row['mean'].get(metric), row['spread'].get(metric)))
-        rows.append(cells)
+        rows.append((row, cells))
+    rows = _grouped(rows)
     seeds = sorted({len(row['per_seed']) for row in result['rows']})
     note = ('' if seeds == [1] else
             '\n\nWith more than one seed: mean ± half the range over the seeds.')
     return _table(header, rows) + note + '\n\n' + _machine_line(result)
+
+
+def _grouped(rows: List[tuple]) -> List[List[str]]:
+    """The cells of ``(row, cells)`` pairs, with a heading row (the group in
+    italics) where a row's ``group`` (optional in the spec) starts."""
+    out, current = [], None
+    for row, cells in rows:
+        group = row.get('group')
+        if group and group != current:
+            out.append([f'*{group}*'] + [''] * (len(cells) - 1))
+        current = group
+        out.append(cells)
+    return out
 
 
 def _trained_at(info: dict) -> str:
@@ -232,10 +246,10 @@ def _experiment_seeds(result: dict) -> str:
     rows = []
     for row in result['rows']:
         for seed, values in sorted(row['per_seed'].items(), key=lambda item: int(item[0])):
-            rows.append([row['label'], seed, commits.get((row['run'], seed), '-')]
-                        + [_number(values.get(m)) for m in result['metrics']])
+            rows.append((row, [row['label'], seed, commits.get((row['run'], seed), '-')]
+                         + [_number(values.get(m)) for m in result['metrics']]))
     header = ['model', 'seed', 'trained at'] + [labels[m] for m in result['metrics']]
-    return _table(header, rows) + '\n\n' + _machine_line(result)
+    return _table(header, _grouped(rows)) + '\n\n' + _machine_line(result)
 
 
 def _experiment_runs(result: dict) -> str:
@@ -291,11 +305,11 @@ def _experiment_ingredients(result: dict) -> str:
         lists = row.get('lists')
         source = {None: 'none (image only)', 'gt': 'GT mask (oracle)'}.get(lists, lists)
         threshold = row['mean'].get('threshold')
-        rows.append([row['label'], source, _number(threshold)]
-                    + _scores(row['mean'], 'auto') + _scores(row['mean'], 'seg'))
+        rows.append((row, [row['label'], source, _number(threshold)]
+                     + _scores(row['mean'], 'auto') + _scores(row['mean'], 'seg')))
     header = ['model', "teacher's list", 'threshold', 'list P', 'list R', 'list F1',
               'segmented P', 'segmented R', 'segmented F1']
-    return _table(header, rows)
+    return _table(header, _grouped(rows))
 
 
 def _duration(seconds: float) -> str:

@@ -79,6 +79,29 @@ def test_summary_over_seeds_and_the_rendered_table(tmp_path):
         '- A teacher − A: mIoU +18.50 (outside the seed spread)\n')
 
 
+def test_row_groups_head_their_rows_in_every_row_view(tmp_path):
+    """A row's optional ``group`` starts an italic heading row where it changes."""
+    grouped = GOOD.replace("run: a, branch: student}", "run: a, branch: student, group: G1}")
+    grouped = grouped.replace("lists: 'corrupt:0.25'}", "lists: 'corrupt:0.25', group: G2}")
+    spec = tool.read_spec(spec_file(tmp_path, grouped))
+    per_seed = {'A': {0: dict(mIoU=40.0)}, 'A teacher': {0: dict(mIoU=60.0)}}
+    rows = tool.summarise(spec, per_seed)
+    assert [row['group'] for row in rows] == ['G1', 'G2']
+    result = dict(kind='experiment_table', metrics=['mIoU'], metric_labels=dict(mIoU='mIoU'),
+                  rows=rows, runs=dict(a=dict(seeds={'0': dict(commit='0123456')})),
+                  date='d', machine=dict(name='m', torch='2'))
+    assert render(result).splitlines()[2:6] == [
+        '| *G1* |  |', '| A | 40.00 |', '| *G2* |  |', '| A teacher | 60.00 |']
+    assert render(result, 'seeds').splitlines()[2:6] == [
+        '| *G1* |  |  |  |', '| A | 0 | 0123456 | 40.00 |',
+        '| *G2* |  |  |  |', '| A teacher | 0 | 0123456 | 60.00 |']
+    ingredients = render(result, 'ingredients').splitlines()
+    assert ingredients[2].startswith('| *G1* |') and ingredients[4].startswith('| *G2* |')
+    rows[1]['group'] = 'G1'  # one group: one heading
+    assert render(result).splitlines()[2:5] == [
+        '| *G1* |  |', '| A | 40.00 |', '| A teacher | 60.00 |']
+
+
 def test_auto_rows_and_the_ingredients_view(tmp_path):
     spec = tool.read_spec(spec_file(tmp_path, GOOD.replace("'corrupt:0.25'", "'auto:area'")))
     assert tool.lists_of(spec.rows[1]) == ('auto', 'area')
