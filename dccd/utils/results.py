@@ -29,8 +29,8 @@ from .atomic_io import write_json_atomic
 from .errors import InputError
 
 __all__ = [
-    'machine_info', 'code_changes', 'code_diff_sha256', 'write_result', 'read_result', 'render', 'render_readme',
-    'stale_blocks', 'mean_and_spread'
+    'machine_info', 'code_changes', 'code_diff_sha256', 'write_result', 'read_result',
+    'render', 'render_readme', 'stale_blocks', 'mean_and_spread'
 ]
 
 BLOCK = re.compile(r'(<!-- results (\S+?)(?: (\w+))? -->\n)(.*?)(<!-- /results -->)', re.S)
