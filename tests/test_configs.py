@@ -240,6 +240,17 @@ def test_mini_schedule_lead_states_its_frozen_stem_and_iterations():
     assert base.param_scheduler[-1]['end'] == base.train_cfg.max_iters == 2000
 
 
+def test_mini_dccd_iterations_lead_states_only_its_iterations():
+    parent = 'foodseg103-mini/dccd-lr1e-3_efficientnet-lite0_foodseg103-mini.py'
+    child = 'foodseg103-mini/dccd-lr1e-3-2.5k_efficientnet-lite0_foodseg103-mini.py'
+    assert model_diff(child, parent) == set()
+    cfg, base = (Config.fromfile(osp.join(CONFIG_DIR, c)) for c in (child, parent))
+    assert settings_diff(cfg, base) == {'max_iters', 'param_scheduler', 'train_cfg'}
+    assert cfg.train_cfg.max_iters == 2500 and cfg.param_scheduler[-1]['end'] == 2500
+    assert cfg.param_scheduler[0] == base.param_scheduler[0]
+    assert cfg.optim_wrapper.optimizer.lr == 1e-3
+
+
 def test_mini_backbone_lr_lead_states_only_its_lr_mult():
     parent = 'foodseg103-mini/ddp_efficientnet-lite0_foodseg103-mini.py'
     child = 'foodseg103-mini/ddp-bblr0.5_efficientnet-lite0_foodseg103-mini.py'
