@@ -57,7 +57,7 @@ from dccd.apis import use_corrupted_ingredients
 from dccd.models.segmentors.self_distill_segmentor import AUTO_METHODS
 from dccd.apis.evaluation import choose_auto, evaluate, load_model
 from dccd.utils import ArgumentParser, InputError, exit_on_input_error, load_config
-from dccd.utils.results import (code_changes, code_diff_sha256, machine_info,
+from dccd.utils.results import (code_changes, code_diff_sha256, git_head, machine_info,
                                 mean_and_spread, read_result, render, write_result)
 
 HERE = osp.dirname(osp.abspath(__file__))
@@ -180,8 +180,7 @@ def code_state(allow_dirty: bool) -> dict:
     the SHA-256 of their diff against HEAD and of the untracked files is
     recorded)."""
     status = code_changes(REPO)
-    head = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=REPO, capture_output=True,
-                          text=True).stdout.strip()
+    head = git_head(REPO)
     if status is None or not head:
         raise InputError(f'{REPO} is not a git checkout: a run must record its commit')
     state = dict(commit=head, diff_sha256=None)

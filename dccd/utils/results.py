@@ -29,7 +29,7 @@ from .atomic_io import write_json_atomic
 from .errors import InputError
 
 __all__ = [
-    'machine_info', 'code_changes', 'code_diff_sha256', 'write_result', 'read_result',
+    'machine_info', 'git_head', 'code_changes', 'code_diff_sha256', 'write_result', 'read_result',
     'render', 'render_readme', 'stale_blocks', 'mean_and_spread'
 ]
 
@@ -105,11 +105,18 @@ def code_diff_sha256(cwd: str, changes: List[str]) -> str:
     return hashlib.sha256(text.encode('utf-8')).hexdigest()
 
 
+def git_head(cwd: str, short: bool = False) -> Optional[str]:
+    """The checked-out commit's SHA (abbreviated when ``short``); None outside
+    a checkout."""
+    sha = (_git(cwd, 'rev-parse', *(['--short'] if short else []), 'HEAD') or '').strip()
+    return sha or None
+
+
 def _git_commit(cwd: Optional[str] = None) -> Optional[str]:
     """The checked-out commit, with ``-dirty`` when :func:`code_changes` finds
     any: a results file rewritten by the run it records does not make it dirty."""
     cwd = cwd or osp.dirname(osp.abspath(__file__))
-    sha = (_git(cwd, 'rev-parse', '--short', 'HEAD') or '').strip()
+    sha = git_head(cwd, short=True)
     if not sha:
         return None
     return sha + ('-dirty' if code_changes(cwd) else '')
