@@ -262,6 +262,17 @@ def test_mini_backbone_lr_lead_states_only_its_lr_mult():
     assert cfg.optim_wrapper.optimizer == base.optim_wrapper.optimizer
 
 
+def test_mini_lr1e3_backbone_lr_lead_states_only_its_lr_mult():
+    parent = 'foodseg103-mini/ddp-lr1e-3_efficientnet-lite0_foodseg103-mini.py'
+    child = 'foodseg103-mini/ddp-lr1e-3-bblr0.4_efficientnet-lite0_foodseg103-mini.py'
+    assert model_diff(child, parent) == set()
+    cfg, base = (Config.fromfile(osp.join(CONFIG_DIR, c)) for c in (child, parent))
+    assert settings_diff(cfg, base) == {'optim_wrapper'}
+    assert cfg.optim_wrapper.paramwise_cfg.custom_keys == {'backbone': dict(lr_mult=0.4)}
+    assert cfg.optim_wrapper.optimizer == base.optim_wrapper.optimizer
+    assert cfg.optim_wrapper.optimizer.lr == 1e-3
+
+
 @pytest.mark.parametrize('model', ['ddp', 'dccd', 'ddp-random', 'dcc', 'dccd-nodetach',
                                    'dccd-warmuphalf'])
 def test_mini_lr_lead_states_only_its_learning_rate(model):
