@@ -36,6 +36,12 @@ micro F1 on the config's held-out training images, among the spec's
 ``auto_thresholds``). Every row also records its ingredient-list scores
 (``IngredientPresenceMetric``: ``seg_*`` for the classes its segmentation
 predicts, ``auto_*`` for a proposed list).
+
+A row may test at another resolution (``test_short_sides``: candidate short
+sides in pixels, for the test pipeline's ``Resize``): the one with the best
+mIoU on the config's held-out training images is chosen, per seed, never on
+the test split; the row records it and every candidate's held-out mIoU
+(rendered by the ``test_scale`` view).
 Written for DCCD (Apache-2.0).
 """
 import glob
@@ -55,7 +61,8 @@ from mmengine.registry import init_default_scope
 import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
 from dccd.apis import use_corrupted_ingredients
 from dccd.models.segmentors.self_distill_segmentor import AUTO_METHODS
-from dccd.apis.evaluation import choose_auto, evaluate, load_model
+from dccd.apis.evaluation import (choose_auto, choose_test_short_side, evaluate, load_model,
+                                  with_test_short_side)
 from dccd.utils import ArgumentParser, InputError, exit_on_input_error, load_config
 from dccd.utils.results import (code_changes, code_diff_sha256, git_head, machine_info,
                                 mean_and_spread, read_result, render, write_result)
@@ -102,6 +109,7 @@ def read_spec(path: str) -> Config:
             raise InputError(f"{path}: row {row['name']!r} names run {row['run']!r}, "
                              f'which is not in runs')
         lists_of(row, path)
+        test_short_sides_of(row, path)
     for comparison in spec.get('comparisons', []):
         for key in ('row', 'minus'):
             if comparison[key] not in names:
@@ -127,6 +135,21 @@ def lists_of(row: dict, where: str = 'spec') -> tuple:
     raise InputError(f"{where}: row {row['name']!r}: lists must be 'gt', 'corrupt:R' "
                      f"with R in [0, 1] or one of {[f'auto:{m}' for m in AUTO_METHODS]}, "
                      f'got {lists!r}')
+
+
+def test_short_sides_of(row: dict, where: str = 'spec') -> Optional[List[int]]:
+    """A row's candidate test short sides (None: the config's test size)."""
+    sides = row.get('test_short_sides')
+    if sides is None:
+        return None
+    if not isinstance(sides, (list, tuple)) or not sides or \
+            not all(isinstance(s, int) and s > 0 for s in sides):
+        raise InputError(f"{where}: row {row['name']!r}: test_short_sides must be a non-empty "
+                         f'list of positive pixel counts, got {sides!r}')
+    if lists_of(row, where)[0] != 'gt':
+        raise InputError(f"{where}: row {row['name']!r}: test_short_sides needs GT lists "
+                         f"(its held-out choice scores the row's branch as tested)")
+    return list(sides)
 
 
 def plan_runs(spec: Config, spec_dir: str, work_root: str, cfg_options: dict) -> List[dict]:
@@ -281,6 +304,13 @@ def evaluate_rows(spec: Config, entry: dict, cfg_options: dict) -> Dict[str, dic
         elif lists == 'auto':
             chosen = choose_auto_threshold(spec, cfg, model, arg)
             auto = dict(method=arg, threshold=chosen['threshold'])
+        sides = test_short_sides_of(row)
+        if sides:
+            chosen = choose_test_short_side(model, cfg, row['branch'], sides,
+                                            f"row {row['name']!r}")
+            loader = with_test_short_side(loader, chosen['short_side'], f"row {row['name']!r}")
+            print(f"  {row['name']}: test short side {chosen['short_side']} (best mIoU on "
+                  f"{chosen['heldout_images']} held-out images)", flush=True)
         metrics = evaluate(model, loader, evaluator, row['branch'], auto=auto)
         iou = {k[len('IoU.'):]: v for k, v in metrics.items() if k.startswith('IoU.')}
         presence = {k.split('/', 1)[1]: v for k, v in metrics.items()
@@ -289,7 +319,10 @@ def evaluate_rows(spec: Config, entry: dict, cfg_options: dict) -> Dict[str, dic
             {m: metrics[m] for m in BASE_METRICS}, IoU=iou, **presence,
             **group_means(metrics, spec.get('class_groups') or {}),
             **({'threshold': chosen['threshold'], 'threshold_candidates': chosen['candidates']}
-               if chosen else {}))
+               if 'threshold' in chosen else {}),
+            **({'test_short_side': chosen['short_side'],
+                'test_short_side_candidates': chosen['candidates']}
+               if 'short_side' in chosen else {}))
         print(f"  {row['name']}: mIoU {metrics['mIoU']:.2f}", flush=True)
     return out
 

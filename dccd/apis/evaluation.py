@@ -7,8 +7,9 @@ re-read the checkpoint each time; :func:`evaluate` runs the config's test
 loader and evaluator over a model loaded once (:func:`load_model`), calling
 :meth:`~dccd.models.segmentors.SelfDistillSegmentor.predict_branch` with the
 branch as an argument. The metrics equal ``tools/test.py``'s (a test checks
-it). :func:`choose_threshold` picks an automatic-list threshold on held-out
-training images, never on the test split.
+it). :func:`choose_threshold` picks an automatic-list threshold, and
+:func:`choose_test_short_side` the test resolution, on held-out training
+images, never on the test split.
 """
 import copy
 from typing import List, Optional, Sequence
@@ -20,12 +21,12 @@ from mmengine.runner import Runner
 from mmseg.registry import MODELS
 
 from ..evaluation.ingredient_presence_metric import micro_presence_scores
-from ..utils import background_index, drop_pretrained, ingredient_ids
+from ..utils import InputError, background_index, drop_pretrained, ingredient_ids
 from ..utils.weights import load_checked_weights, read_checkpoint
 from .ingredient_sources import with_presence_metric
 
-__all__ = ['load_model', 'evaluate', 'choose_threshold', 'choose_auto', 'CHANGE_KEYS',
-           'AUTO_THRESHOLDS']
+__all__ = ['load_model', 'evaluate', 'choose_threshold', 'choose_auto', 'with_test_short_side',
+           'choose_test_short_side', 'CHANGE_KEYS', 'AUTO_THRESHOLDS']
 
 #: What ``CorruptIngredients`` records about each list.
 CHANGE_KEYS = ('ingredients_dropped', 'ingredients_added')
@@ -168,3 +169,40 @@ def choose_auto(model: torch.nn.Module, cfg, method: Optional[str] = None,
                               thresholds or AUTO_THRESHOLDS[method])
     return dict(method=method, threshold=chosen['threshold'], chosen_on='held-out',
                 heldout_images=chosen['images'], candidates=chosen['candidates'])
+
+
+def with_test_short_side(loader_cfg: dict, short_side: int, where: str = 'config') -> dict:
+    """A copy of ``loader_cfg`` whose pipeline's one ``Resize`` (``keep_ratio``,
+    ``scale=(long, short)``) resizes the short side to ``short_side``, the
+    long side's cap kept. Anything else is an InputError naming ``where``."""
+    loader_cfg = copy.deepcopy(loader_cfg)
+    resizes = [t for t in loader_cfg['dataset']['pipeline'] if t['type'] == 'Resize']
+    if len(resizes) != 1 or not resizes[0].get('keep_ratio') or \
+            len(resizes[0].get('scale') or ()) != 2:
+        raise InputError(f'{where}: a test short side needs one Resize with keep_ratio=True '
+                         f'and scale=(long, short) in the test pipeline, found {resizes}')
+    resizes[0]['scale'] = (max(resizes[0]['scale']), int(short_side))
+    return loader_cfg
+
+
+def choose_test_short_side(model: torch.nn.Module, cfg, branch: str,
+                           short_sides: Sequence[int], where: str = 'config') -> dict:
+    """The test short side with the best mIoU of ``branch`` (GT lists for
+    the teacher) on the config's held-out training images
+    (``heldout_dataloader``), never on the test split; ties go to the first.
+
+    Returns:
+        dict: ``short_side`` (the chosen one), ``heldout_images`` and
+        ``candidates``: per short side its held-out mIoU.
+    """
+    if 'heldout_dataloader' not in cfg:
+        raise InputError(f'{where}: the test short side is chosen on held-out training '
+                         "images, and the config has no 'heldout_dataloader'")
+    candidates, images = [], 0
+    for short_side in short_sides:
+        loader = with_test_short_side(cfg.heldout_dataloader, short_side, where)
+        metrics = evaluate(model, loader, cfg.test_evaluator, branch)
+        candidates.append(dict(short_side=int(short_side), mIoU=metrics['mIoU']))
+        images = metrics['images']
+    best = max(candidates, key=lambda c: c['mIoU'])
+    return dict(short_side=best['short_side'], heldout_images=images, candidates=candidates)

@@ -209,6 +209,8 @@ def _experiment_table(result: dict, view: Optional[str]) -> str:
         return _experiment_curve(result)
     if view == 'seeds':
         return _experiment_seeds(result)
+    if view == 'test_scale':
+        return _experiment_test_scale(result)
     labels = result['metric_labels']
     header = ['model'] + [labels[m] for m in result['metrics']]
     rows = []
@@ -257,6 +259,24 @@ def _experiment_seeds(result: dict) -> str:
                          + [_number(values.get(m)) for m in result['metrics']]))
     header = ['model', 'seed', 'trained at'] + [labels[m] for m in result['metrics']]
     return _table(header, _grouped(rows)) + '\n\n' + _machine_line(result)
+
+
+def _experiment_test_scale(result: dict) -> str:
+    """Rows tested at a short side chosen on the held-out images: per seed,
+    each candidate's held-out mIoU, the chosen side and the test mIoU."""
+    chosen = [(row, seed, values) for row in result['rows']
+              for seed, values in sorted(row['per_seed'].items(), key=lambda i: int(i[0]))
+              if 'test_short_side' in values]
+    sides = sorted({c['short_side'] for _, _, values in chosen
+                    for c in values['test_short_side_candidates']})
+    rows = []
+    for row, seed, values in chosen:
+        held_out = {c['short_side']: c['mIoU'] for c in values['test_short_side_candidates']}
+        rows.append((row, [row['label'], seed] + [_number(held_out.get(s)) for s in sides]
+                     + [str(values['test_short_side']), _number(values['mIoU'])]))
+    header = (['model', 'seed'] + [f'held-out, {s} px' for s in sides]
+              + ['chosen', 'test mIoU'])
+    return _table(header, _grouped(rows))
 
 
 def _experiment_runs(result: dict) -> str:

@@ -22,7 +22,8 @@ from mmengine.runner import Runner
 
 from conftest import REPO, load_tool, run_tool_here, toy_data_options
 from dccd.apis import init_segmentor, segment_food
-from dccd.apis.evaluation import choose_threshold, load_model
+from dccd.apis.evaluation import (choose_test_short_side, choose_threshold, evaluate,
+                                  load_model, with_test_short_side)
 from dccd.evaluation import presence_scores
 from dccd.utils import InputError, image_key, ingredient_ids, load_config
 
@@ -182,3 +183,32 @@ def test_choose_threshold_on_held_out_images(no_background_checkpoint, toy_root)
     assert by_threshold[0.0]['micro_recall'] >= by_threshold[0.05]['micro_recall']
     assert chosen['threshold'] == max(chosen['candidates'], key=lambda c: c['micro_f1'])[
         'threshold']
+
+
+def test_choose_test_short_side_on_held_out_images(no_background_checkpoint, toy_root):
+    config, ckpt = no_background_checkpoint
+    cfg = load_config(config, {'heldout_dataloader.dataset.data_root': toy_root})
+    init_default_scope('mmseg')
+    model = load_model(cfg, ckpt, 'cpu')
+    chosen = choose_test_short_side(model, cfg, 'student', [64, 32])
+    assert chosen['heldout_images'] == 2
+    held_out = {c['short_side']: c['mIoU'] for c in chosen['candidates']}
+    # 64 px is the toy plates' own size: the config's held-out loader as it is
+    assert held_out[64] == evaluate(model, cfg.heldout_dataloader, cfg.test_evaluator,
+                                    'student')['mIoU']
+    assert held_out[32] != held_out[64]  # the plates really ran at 32x32
+    assert chosen['short_side'] == max(chosen['candidates'], key=lambda c: c['mIoU'])[
+        'short_side']
+
+
+def test_with_test_short_side_changes_only_the_resize():
+    cfg = load_config(osp.join(REPO, 'configs', 'foodseg103-mini',
+                               'ddp-lr1e-3_efficientnet-lite0_foodseg103-mini.py'))
+    loader = with_test_short_side(cfg.test_dataloader, 192)
+    old, new = cfg.test_dataloader.dataset.pipeline, loader['dataset']['pipeline']
+    assert [(a, b) for a, b in zip(new, old) if a != b] == [
+        (dict(type='Resize', scale=(1024, 192), keep_ratio=True),
+         dict(type='Resize', scale=(1024, 224), keep_ratio=True))]
+    assert old[1]['scale'] == (1024, 224)  # the config's loader is left as it was
+    with pytest.raises(InputError, match=r"row 'X': a test short side needs one Resize"):
+        with_test_short_side(cfg.train_dataloader, 192, "row 'X'")

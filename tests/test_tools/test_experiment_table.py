@@ -119,6 +119,30 @@ def test_auto_rows_and_the_ingredients_view(tmp_path):
         '| A teacher | auto:area | 0.10 | 80.00 | 70.00 | 72.50 | 55.00 | 85.00 | 64.00 |']
 
 
+def test_test_short_side_rows_and_their_view(tmp_path):
+    sized = GOOD.replace("run: a, branch: student}",
+                         "run: a, branch: student, test_short_sides: [160, 192]}")
+    spec = tool.read_spec(spec_file(tmp_path, sized))
+    assert tool.test_short_sides_of(spec.rows[0]) == [160, 192]
+    assert tool.test_short_sides_of(spec.rows[1]) is None
+    for bad, message in (
+            (sized.replace('[160, 192]', '[160, -1]'), 'list of positive pixel counts'),
+            (sized.replace('[160, 192]', "'big'"), 'list of positive pixel counts'),
+            (sized.replace("lists: 'corrupt:0.25'}",
+                           "lists: 'corrupt:0.25', test_short_sides: [160]}"),
+             "row 'A teacher': test_short_sides needs GT lists")):
+        with pytest.raises(InputError, match=message):
+            tool.read_spec(spec_file(tmp_path, bad))
+    candidates = [dict(short_side=160, mIoU=12.5), dict(short_side=192, mIoU=14.25)]
+    per_seed = {'A': {0: dict(mIoU=13.0, test_short_side=192,
+                              test_short_side_candidates=candidates)},
+                'A teacher': {0: dict(mIoU=20.0)}}
+    result = dict(kind='experiment_table', rows=tool.summarise(spec, per_seed), metrics=['mIoU'])
+    assert render(result, 'test_scale').splitlines() == [
+        '| model | seed | held-out, 160 px | held-out, 192 px | chosen | test mIoU |',
+        '|---|---|---|---|---|---|', '| A | 0 | 12.50 | 14.25 | 192 | 13.00 |']
+
+
 # ---------------------------------------------------------------- runs pinned to code
 def git(repo, *args):
     import subprocess
