@@ -273,6 +273,17 @@ def test_mini_lr1e3_backbone_lr_lead_states_only_its_lr_mult():
     assert cfg.optim_wrapper.optimizer.lr == 1e-3
 
 
+def test_mini_full_resolution_loss_lead_states_only_its_loss_size():
+    parent = 'foodseg103-mini/ddp-lr1e-3_efficientnet-lite0_foodseg103-mini.py'
+    child = 'foodseg103-mini/ddp-lr1e-3-fullres_efficientnet-lite0_foodseg103-mini.py'
+    assert model_diff(child, parent) == {'decode_head.loss_at_feature_size'}
+    cfg, base = (Config.fromfile(osp.join(CONFIG_DIR, c)) for c in (child, parent))
+    assert settings_diff(cfg, base) == set()
+    assert base.model.decode_head.loss_at_feature_size is True
+    assert cfg.model.decode_head.loss_at_feature_size is False
+    assert cfg.model.train_cfg.aux_loss_at_feature_size is True
+
+
 @pytest.mark.parametrize('model', ['ddp', 'dccd', 'ddp-random', 'dcc', 'dccd-nodetach',
                                    'dccd-warmuphalf'])
 def test_mini_lr_lead_states_only_its_learning_rate(model):
