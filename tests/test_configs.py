@@ -251,26 +251,17 @@ def test_mini_dccd_iterations_lead_states_only_its_iterations():
     assert cfg.optim_wrapper.optimizer.lr == 1e-3
 
 
-def test_mini_backbone_lr_lead_states_only_its_lr_mult():
-    parent = 'foodseg103-mini/ddp_efficientnet-lite0_foodseg103-mini.py'
-    child = 'foodseg103-mini/ddp-bblr0.5_efficientnet-lite0_foodseg103-mini.py'
+@pytest.mark.parametrize('parent,child,lr_mult', [
+    ('ddp', 'ddp-bblr0.5', 0.5), ('ddp-lr1e-3', 'ddp-lr1e-3-bblr0.4', 0.4)])
+def test_mini_backbone_lr_leads_state_only_their_lr_mult(parent, child, lr_mult):
+    parent = f'foodseg103-mini/{parent}_efficientnet-lite0_foodseg103-mini.py'
+    child = f'foodseg103-mini/{child}_efficientnet-lite0_foodseg103-mini.py'
     assert model_diff(child, parent) == set()
     cfg, base = (Config.fromfile(osp.join(CONFIG_DIR, c)) for c in (child, parent))
     assert settings_diff(cfg, base) == {'optim_wrapper'}
-    assert cfg.optim_wrapper.paramwise_cfg.custom_keys == {'backbone': dict(lr_mult=0.5)}
+    assert cfg.optim_wrapper.paramwise_cfg.custom_keys == {'backbone': dict(lr_mult=lr_mult)}
     assert base.optim_wrapper.paramwise_cfg.custom_keys == {'backbone': dict(lr_mult=0.1)}
     assert cfg.optim_wrapper.optimizer == base.optim_wrapper.optimizer
-
-
-def test_mini_lr1e3_backbone_lr_lead_states_only_its_lr_mult():
-    parent = 'foodseg103-mini/ddp-lr1e-3_efficientnet-lite0_foodseg103-mini.py'
-    child = 'foodseg103-mini/ddp-lr1e-3-bblr0.4_efficientnet-lite0_foodseg103-mini.py'
-    assert model_diff(child, parent) == set()
-    cfg, base = (Config.fromfile(osp.join(CONFIG_DIR, c)) for c in (child, parent))
-    assert settings_diff(cfg, base) == {'optim_wrapper'}
-    assert cfg.optim_wrapper.paramwise_cfg.custom_keys == {'backbone': dict(lr_mult=0.4)}
-    assert cfg.optim_wrapper.optimizer == base.optim_wrapper.optimizer
-    assert cfg.optim_wrapper.optimizer.lr == 1e-3
 
 
 def test_mini_full_resolution_loss_lead_states_only_its_loss_size():
