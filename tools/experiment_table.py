@@ -61,8 +61,8 @@ from mmengine.registry import init_default_scope
 import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
 from dccd.apis import use_corrupted_ingredients
 from dccd.models.segmentors.self_distill_segmentor import AUTO_METHODS
-from dccd.apis.evaluation import (choose_auto, choose_test_short_side, evaluate, load_model,
-                                  with_test_short_side)
+from dccd.apis.evaluation import (choose_auto, choose_test_short_side, evaluate, heldout_loader,
+                                  load_model, with_test_short_side)
 from dccd.utils import ArgumentParser, InputError, exit_on_input_error, load_config
 from dccd.utils.results import (code_changes, code_diff_sha256, git_head, machine_info,
                                 mean_and_spread, read_result, render, write_result)
@@ -298,7 +298,7 @@ def evaluate_rows(spec: Config, entry: dict, cfg_options: dict) -> Dict[str, dic
         if row['run'] != entry['run']:
             continue
         lists, arg = lists_of(row)
-        loader, auto, chosen = cfg.test_dataloader, None, {}
+        loader, auto, chosen, size = cfg.test_dataloader, None, {}, {}
         if lists == 'corrupt':
             loader = use_corrupted_ingredients(loader, arg, spec.get('corrupt_seed', 0))
         elif lists == 'auto':
@@ -306,11 +306,11 @@ def evaluate_rows(spec: Config, entry: dict, cfg_options: dict) -> Dict[str, dic
             auto = dict(method=arg, threshold=chosen['threshold'])
         sides = test_short_sides_of(row)
         if sides:
-            chosen = choose_test_short_side(model, cfg, row['branch'], sides,
-                                            f"row {row['name']!r}")
-            loader = with_test_short_side(loader, chosen['short_side'], f"row {row['name']!r}")
-            print(f"  {row['name']}: test short side {chosen['short_side']} (best mIoU on "
-                  f"{chosen['heldout_images']} held-out images)", flush=True)
+            size = choose_test_short_side(model, cfg, row['branch'], sides,
+                                          f"row {row['name']!r}")
+            loader = with_test_short_side(loader, size['short_side'], f"row {row['name']!r}")
+            print(f"  {row['name']}: test short side {size['short_side']} (best mIoU on "
+                  f"{size['heldout_images']} held-out images)", flush=True)
         metrics = evaluate(model, loader, evaluator, row['branch'], auto=auto)
         iou = {k[len('IoU.'):]: v for k, v in metrics.items() if k.startswith('IoU.')}
         presence = {k.split('/', 1)[1]: v for k, v in metrics.items()
@@ -319,10 +319,9 @@ def evaluate_rows(spec: Config, entry: dict, cfg_options: dict) -> Dict[str, dic
             {m: metrics[m] for m in BASE_METRICS}, IoU=iou, **presence,
             **group_means(metrics, spec.get('class_groups') or {}),
             **({'threshold': chosen['threshold'], 'threshold_candidates': chosen['candidates']}
-               if 'threshold' in chosen else {}),
-            **({'test_short_side': chosen['short_side'],
-                'test_short_side_candidates': chosen['candidates']}
-               if 'short_side' in chosen else {}))
+               if chosen else {}),
+            **({'test_short_side': size['short_side'],
+                'test_short_side_candidates': size['candidates']} if size else {}))
         print(f"  {row['name']}: mIoU {metrics['mIoU']:.2f}", flush=True)
     return out
 
@@ -331,9 +330,7 @@ def choose_auto_threshold(spec: Config, cfg: Config, model, method: str) -> dict
     """The threshold of an automatic-list row, chosen on the config's held-out
     training images (``heldout_dataloader``), never on the test split; the
     spec's ``auto_thresholds`` may replace the candidates."""
-    if 'heldout_dataloader' not in cfg:
-        raise InputError(f'{cfg.filename}: auto lists choose their threshold on '
-                         "held-out training images, and the config has no 'heldout_dataloader'")
+    heldout_loader(cfg, cfg.filename, 'auto lists choose their threshold')
     chosen = choose_auto(model, cfg, method, (spec.get('auto_thresholds') or {}).get(method))
     print(f"  auto:{method}: threshold {chosen['threshold']} (best micro F1 on "
           f"{chosen['heldout_images']} held-out images)", flush=True)

@@ -25,8 +25,8 @@ from ..utils import InputError, background_index, drop_pretrained, ingredient_id
 from ..utils.weights import load_checked_weights, read_checkpoint
 from .ingredient_sources import with_presence_metric
 
-__all__ = ['load_model', 'evaluate', 'choose_threshold', 'choose_auto', 'with_test_short_side',
-           'choose_test_short_side', 'CHANGE_KEYS', 'AUTO_THRESHOLDS']
+__all__ = ['load_model', 'evaluate', 'choose_threshold', 'choose_auto', 'heldout_loader',
+           'with_test_short_side', 'choose_test_short_side', 'CHANGE_KEYS', 'AUTO_THRESHOLDS']
 
 #: What ``CorruptIngredients`` records about each list.
 CHANGE_KEYS = ('ingredients_dropped', 'ingredients_added')
@@ -171,6 +171,15 @@ def choose_auto(model: torch.nn.Module, cfg, method: Optional[str] = None,
                 heldout_images=chosen['images'], candidates=chosen['candidates'])
 
 
+def heldout_loader(cfg, where: str, what: str) -> dict:
+    """The config's ``heldout_dataloader`` (held-out training images), which
+    ``what`` is chosen on; without one, an InputError naming ``where``."""
+    if 'heldout_dataloader' not in cfg:
+        raise InputError(f'{where}: {what} on held-out training images, and the config '
+                         "has no 'heldout_dataloader'")
+    return cfg.heldout_dataloader
+
+
 def with_test_short_side(loader_cfg: dict, short_side: int, where: str = 'config') -> dict:
     """A copy of ``loader_cfg`` whose pipeline's one ``Resize`` (``keep_ratio``,
     ``scale=(long, short)``) resizes the short side to ``short_side``, the
@@ -195,12 +204,10 @@ def choose_test_short_side(model: torch.nn.Module, cfg, branch: str,
         dict: ``short_side`` (the chosen one), ``heldout_images`` and
         ``candidates``: per short side its held-out mIoU.
     """
-    if 'heldout_dataloader' not in cfg:
-        raise InputError(f'{where}: the test short side is chosen on held-out training '
-                         "images, and the config has no 'heldout_dataloader'")
+    heldout = heldout_loader(cfg, where, 'the test short side is chosen')
     candidates, images = [], 0
     for short_side in short_sides:
-        loader = with_test_short_side(cfg.heldout_dataloader, short_side, where)
+        loader = with_test_short_side(heldout, short_side, where)
         metrics = evaluate(model, loader, cfg.test_evaluator, branch)
         candidates.append(dict(short_side=int(short_side), mIoU=metrics['mIoU']))
         images = metrics['images']
