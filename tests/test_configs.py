@@ -214,6 +214,24 @@ def test_foodseg103_pipelines_on_a_real_sample(foodseg_sample):
     assert train_out['data_samples'].gt_sem_seg.data.shape[1:] == (height, width)
 
 
+def test_mini_tta_views_are_the_trained_sizes_and_their_mirrors(foodseg_sample):
+    """`tools/test.py --tta` on a mini config: short sides 160-256 (training
+    sees 160-240), not FoodSeg103's 0.5-1.75x of the original photo."""
+    cfg = Config.fromfile(osp.join(CONFIG_DIR, 'foodseg103-mini',
+                                   'ddp-lr1e-3_efficientnet-lite0_foodseg103-mini.py'))
+    name = sorted(glob.glob(osp.join(foodseg_sample, 'images', '*.jpg')))[0]
+    stem = osp.splitext(osp.basename(name))[0]
+    info = dict(img_path=name, seg_map_path=osp.join(foodseg_sample, 'masks', stem + '.png'),
+                reduce_zero_label=False, seg_fields=[])
+    out = Compose(cfg.tta_pipeline)(info)
+    views = [(min(x.shape[1:]), s.metainfo['flip']) for x, s in
+             zip(out['inputs'], out['data_samples'])]
+    assert sorted(views) == [(side, flip) for side in (160, 192, 224, 256)
+                             for flip in (False, True)]
+    height, width = cv2.imread(name).shape[:2]
+    assert all(s.gt_sem_seg.data.shape[1:] == (height, width) for s in out['data_samples'])
+
+
 def test_full_convnext_l_dccd_parameter_counts():
     cfg = Config.fromfile(osp.join(CONFIG_DIR, 'foodseg103_dccd.py'))
     drop_pretrained(cfg.model)

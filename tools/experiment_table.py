@@ -41,7 +41,9 @@ A row may test at another resolution (``test_short_sides``: candidate short
 sides in pixels, for the test pipeline's ``Resize``): the one with the best
 mIoU on the config's held-out training images is chosen, per seed, never on
 the test split; the row records it and every candidate's held-out mIoU
-(rendered by the ``test_scale`` view).
+(rendered by the ``test_scale`` view). A row with ``tta: true`` tests with
+the config's ``tta_pipeline``, its views merged as ``tools/test.py --tta``
+merges them (:func:`dccd.apis.evaluation.with_tta`).
 Written for DCCD (Apache-2.0).
 """
 import glob
@@ -62,7 +64,7 @@ import dccd  # noqa: F401  (registers DCCD modules, applies dccd.compat)
 from dccd.apis import use_corrupted_ingredients
 from dccd.models.segmentors.self_distill_segmentor import AUTO_METHODS
 from dccd.apis.evaluation import (choose_auto, choose_test_short_side, evaluate, heldout_loader,
-                                  load_model, with_test_short_side)
+                                  load_model, with_test_short_side, with_tta)
 from dccd.utils import ArgumentParser, InputError, exit_on_input_error, load_config
 from dccd.utils.results import (code_changes, code_diff_sha256, git_head, machine_info,
                                 mean_and_spread, read_result, render, write_result)
@@ -110,6 +112,7 @@ def read_spec(path: str) -> Config:
                              f'which is not in runs')
         lists_of(row, path)
         test_short_sides_of(row, path)
+        tta_of(row, path)
     for comparison in spec.get('comparisons', []):
         for key in ('row', 'minus'):
             if comparison[key] not in names:
@@ -150,6 +153,17 @@ def test_short_sides_of(row: dict, where: str = 'spec') -> Optional[List[int]]:
         raise InputError(f"{where}: row {row['name']!r}: test_short_sides needs GT lists "
                          f"(its held-out choice scores the row's branch as tested)")
     return list(sides)
+
+
+def tta_of(row: dict, where: str = 'spec') -> bool:
+    """Whether a row tests with the config's ``tta_pipeline``."""
+    tta = row.get('tta', False)
+    if not isinstance(tta, bool):
+        raise InputError(f"{where}: row {row['name']!r}: tta must be true or false, got {tta!r}")
+    if tta and row.get('test_short_sides') is not None:
+        raise InputError(f"{where}: row {row['name']!r}: tta and test_short_sides exclude each "
+                         "other (the tta_pipeline sets its own sizes)")
+    return tta
 
 
 def plan_runs(spec: Config, spec_dir: str, work_root: str, cfg_options: dict) -> List[dict]:
@@ -299,6 +313,8 @@ def evaluate_rows(spec: Config, entry: dict, cfg_options: dict) -> Dict[str, dic
             continue
         lists, arg = lists_of(row)
         loader, auto, chosen, size = cfg.test_dataloader, None, {}, {}
+        if tta_of(row):
+            loader = with_tta(loader, cfg, f"row {row['name']!r}")
         if lists == 'corrupt':
             loader = use_corrupted_ingredients(loader, arg, spec.get('corrupt_seed', 0))
         elif lists == 'auto':
@@ -321,7 +337,8 @@ def evaluate_rows(spec: Config, entry: dict, cfg_options: dict) -> Dict[str, dic
             **({'threshold': chosen['threshold'], 'threshold_candidates': chosen['candidates']}
                if chosen else {}),
             **({'test_short_side': size['short_side'],
-                'test_short_side_candidates': size['candidates']} if size else {}))
+                'test_short_side_candidates': size['candidates']} if size else {}),
+            **({'tta': True} if tta_of(row) else {}))
         print(f"  {row['name']}: mIoU {metrics['mIoU']:.2f}", flush=True)
     return out
 

@@ -7,7 +7,9 @@ re-read the checkpoint each time; :func:`evaluate` runs the config's test
 loader and evaluator over a model loaded once (:func:`load_model`), calling
 :meth:`~dccd.models.segmentors.SelfDistillSegmentor.predict_branch` with the
 branch as an argument. The metrics equal ``tools/test.py``'s (a test checks
-it). :func:`choose_threshold` picks an automatic-list threshold, and
+it), with ``--tta`` too: a loader whose pipeline is the config's
+``tta_pipeline`` (:func:`with_tta`) runs every view and merges them as
+mmseg's ``SegTTAModel`` does. :func:`choose_threshold` picks an automatic-list threshold, and
 :func:`choose_test_short_side` the test resolution, on held-out training
 images, never on the test split.
 """
@@ -18,15 +20,16 @@ import torch
 from mmengine.device import get_device
 from mmengine.evaluator import Evaluator
 from mmengine.runner import Runner
+from mmseg.models.segmentors import SegTTAModel
 from mmseg.registry import MODELS
 
 from ..evaluation.ingredient_presence_metric import micro_presence_scores
 from ..utils import InputError, background_index, drop_pretrained, ingredient_ids
 from ..utils.weights import load_checked_weights, read_checkpoint
-from .ingredient_sources import with_presence_metric
+from .ingredient_sources import TTA_TRANSFORM, with_presence_metric
 
 __all__ = ['load_model', 'evaluate', 'choose_threshold', 'choose_auto', 'heldout_loader',
-           'with_test_short_side', 'choose_test_short_side', 'CHANGE_KEYS', 'AUTO_THRESHOLDS']
+           'with_tta', 'with_test_short_side', 'choose_test_short_side', 'CHANGE_KEYS', 'AUTO_THRESHOLDS']
 
 #: What ``CorruptIngredients`` records about each list.
 CHANGE_KEYS = ('ingredients_dropped', 'ingredients_added')
@@ -58,7 +61,9 @@ def evaluate(model: torch.nn.Module, loader_cfg: dict, evaluator_cfg: dict,
     Args:
         model: from :func:`load_model`.
         loader_cfg: a test dataloader config (its pipeline decides the
-            teacher's ingredient lists: GT, a file, corrupted).
+            teacher's ingredient lists: GT, a file, corrupted; a
+            ``TestTimeAug`` pipeline averages the views' class
+            probabilities, as ``tools/test.py --tta``).
         evaluator_cfg: e.g. ``cfg.test_evaluator``; with
             ``PerClassIoUMetric`` the result holds ``IoU.<class>`` too.
         branch: 'student' or 'teacher'.
@@ -77,14 +82,23 @@ def evaluate(model: torch.nn.Module, loader_cfg: dict, evaluator_cfg: dict,
     loader = Runner.build_dataloader(copy.deepcopy(loader_cfg))
     evaluator = Evaluator(with_presence_metric(copy.deepcopy(evaluator_cfg)))
     evaluator.dataset_meta = loader.dataset.metainfo
+    tta = SegTTAModel(module=model) if is_tta(loader_cfg) else None
+
+    def predict(data):
+        data = model.data_preprocessor(data, False)
+        if auto is not None:
+            return model.predict_auto(data['inputs'], data['data_samples'], auto)
+        return model.predict_branch(data['inputs'], data['data_samples'], branch)
+
     true = dropped = added = 0
     with torch.no_grad():
         for data in loader:
-            data = model.data_preprocessor(data, False)
-            if auto is not None:
-                outputs = model.predict_auto(data['inputs'], data['data_samples'], auto)
-            else:
-                outputs = model.predict_branch(data['inputs'], data['data_samples'], branch)
+            if tta is None:
+                outputs = predict(data)
+            else:  # data holds one batch per view, as BaseTTAModel.test_step splits it
+                views = [{key: value[i] for key, value in data.items()}
+                         for i in range(len(data['inputs']))]
+                outputs = tta.merge_preds(list(zip(*map(predict, views))))
             evaluator.process(data_samples=outputs, data_batch=data)
             for sample in outputs:
                 meta = sample.metainfo
@@ -178,6 +192,22 @@ def heldout_loader(cfg, where: str, what: str) -> dict:
         raise InputError(f'{where}: {what} on held-out training images, and the config '
                          "has no 'heldout_dataloader'")
     return cfg.heldout_dataloader
+
+
+def is_tta(loader_cfg: dict) -> bool:
+    """Whether the loader's pipeline holds a ``TestTimeAug`` (several views per image)."""
+    return any(t['type'] == TTA_TRANSFORM for t in loader_cfg['dataset']['pipeline'])
+
+
+def with_tta(loader_cfg: dict, cfg, where: str = 'config') -> dict:
+    """A copy of ``loader_cfg`` with the config's ``tta_pipeline`` (what
+    ``tools/test.py --tta`` tests with); without one, an InputError naming ``where``."""
+    if 'tta_pipeline' not in cfg:
+        raise InputError(f"{where}: test-time augmentation needs the config's "
+                         "'tta_pipeline', and it has none")
+    loader_cfg = copy.deepcopy(loader_cfg)
+    loader_cfg['dataset']['pipeline'] = copy.deepcopy(cfg.tta_pipeline)
+    return loader_cfg
 
 
 def with_test_short_side(loader_cfg: dict, short_side: int, where: str = 'config') -> dict:

@@ -23,7 +23,7 @@ from mmengine.runner import Runner
 from conftest import REPO, load_tool, run_tool_here, toy_data_options
 from dccd.apis import init_segmentor, segment_food
 from dccd.apis.evaluation import (choose_test_short_side, choose_threshold, evaluate,
-                                  load_model, with_test_short_side)
+                                  load_model, with_test_short_side, with_tta)
 from dccd.evaluation import presence_scores
 from dccd.utils import InputError, image_key, ingredient_ids, load_config
 
@@ -199,6 +199,25 @@ def test_choose_test_short_side_on_held_out_images(no_background_checkpoint, toy
     assert held_out[32] != held_out[64]  # the plates really ran at 32x32
     assert chosen['short_side'] == max(chosen['candidates'], key=lambda c: c['mIoU'])[
         'short_side']
+
+
+def test_evaluate_with_the_tta_pipeline_equals_test_py_tta(
+        no_background_checkpoint, toy_root, tmp_path):
+    """The table's ``tta`` rows: every view run and merged as ``tools/test.py
+    --tta`` merges them (the toy's tta_pipeline: the plate and its mirror)."""
+    config, ckpt = no_background_checkpoint
+    cfg = load_config(config, {'test_dataloader.dataset.data_root': toy_root})
+    init_default_scope('mmseg')
+    model = load_model(cfg, ckpt, 'cpu')
+    merged = evaluate(model, with_tta(cfg.test_dataloader, cfg), cfg.test_evaluator, 'student')
+    plain = evaluate(model, cfg.test_dataloader, cfg.test_evaluator, 'student')
+    logged = logged_metrics(run_test(config, ckpt, toy_root, tmp_path, '--tta'))
+    assert {k: merged[k] for k in ('aAcc', 'mIoU', 'mAcc')} == {
+        k: logged[k] for k in ('aAcc', 'mIoU', 'mAcc')}
+    assert merged['images'] == 8 and merged['mIoU'] != plain['mIoU']
+    with pytest.raises(InputError, match="row 'X': test-time augmentation needs the config's "
+                                         "'tta_pipeline'"):
+        with_tta(cfg.test_dataloader, dict(model=cfg.model), "row 'X'")  # a config without
 
 
 def test_with_test_short_side_changes_only_the_resize():

@@ -143,6 +143,18 @@ def test_test_short_side_rows_and_their_view(tmp_path):
         '|---|---|---|---|---|---|', '| A | 0 | 12.50 | 14.25 | 192 | 13.00 |']
 
 
+def test_tta_rows_are_checked(tmp_path):
+    tta = GOOD.replace("run: a, branch: student}", "run: a, branch: student, tta: true}")
+    spec = tool.read_spec(spec_file(tmp_path, tta))
+    assert [tool.tta_of(row) for row in spec.rows] == [True, False]
+    for bad, message in (
+            (tta.replace('tta: true', "tta: 'yes'"), "row 'A': tta must be true or false"),
+            (tta.replace('tta: true', 'tta: true, test_short_sides: [160]'),
+             "row 'A': tta and test_short_sides exclude each other")):
+        with pytest.raises(InputError, match=message):
+            tool.read_spec(spec_file(tmp_path, bad))
+
+
 # ---------------------------------------------------------------- runs pinned to code
 def git(repo, *args):
     import subprocess

@@ -6,7 +6,7 @@
 # FoodSeg103's layout, classes and loaders (./foodseg103.py); photos keep
 # their aspect, scaled for a CPU: train resizes the short side to 160-240
 # and crops 160x160 (batch 8), test resizes the short side to 224 (a
-# 640x480 photo becomes 299x224: dishes stay legible). A seeded 10 % of the
+# 640x480 photo becomes 299x224: dishes stay legible; --tta: below). A seeded 10 % of the
 # train ids (configs/foodseg103-mini/splits/val.txt) is held out of training;
 # validation during training reads it (the learning curve), the test split
 # (the 65 photos) is read once, by tools/test.py or the table tool.
@@ -30,6 +30,23 @@ test_pipeline = [
     dict(type='LoadAnnotations'),
     dict(type='ExtractIngredients', num_classes=_base_.num_classes),
     dict(type='PackFoodSegInputs'),
+]
+# tools/test.py --tta (and the table's `tta` rows): short sides 160-256 (the
+# sizes training sees, and one above) and their mirror images, the class
+# probabilities averaged by mmseg's SegTTAModel. FoodSeg103's own
+# tta_pipeline scales the original photo (0.5-1.75x): for mini photos that is
+# short sides of about 240-840, far from what the model was trained on.
+tta_short_sides = (160, 192, 224, 256)
+tta_pipeline = [
+    dict(type='LoadCheckedImageFromFile'),
+    dict(type='TestTimeAug', transforms=[
+        [dict(type='Resize', scale=(1024, s), keep_ratio=True) for s in tta_short_sides],
+        [dict(type='RandomFlip', prob=0., direction='horizontal'),
+         dict(type='RandomFlip', prob=1., direction='horizontal')],
+        [dict(type='LoadAnnotations')],
+        [dict(type='ExtractIngredients', num_classes=_base_.num_classes)],
+        [dict(type='PackFoodSegInputs')],
+    ])
 ]
 train_dataloader = dict(batch_size=8, dataset=dict(
     data_root=data_root, ann_file=split_dir + '/train.txt', pipeline=train_pipeline))
