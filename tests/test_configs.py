@@ -307,6 +307,16 @@ def test_mini_lr_lead_states_only_its_learning_rate(model):
     assert cfg.optim_wrapper.paramwise_cfg == base.optim_wrapper.paramwise_cfg
 
 
+def test_mini_ema_lead_adds_only_the_weight_average():
+    parent = 'foodseg103-mini/ddp-lr1e-3_efficientnet-lite0_foodseg103-mini.py'
+    child = 'foodseg103-mini/ddp-lr1e-3-ema_efficientnet-lite0_foodseg103-mini.py'
+    assert model_diff(child, parent) == set()
+    cfg, base = (Config.fromfile(osp.join(CONFIG_DIR, c)) for c in (child, parent))
+    assert settings_diff(cfg, base) == {'custom_hooks'}
+    assert cfg.custom_hooks == base.custom_hooks + [
+        dict(type='EMAHook', momentum=0.002, priority=49)]
+
+
 def test_mini_resolution_lead_states_its_crops_test_size_and_iterations():
     parent = 'foodseg103-mini/ddp-lr1e-3_efficientnet-lite0_foodseg103-mini.py'
     child = 'foodseg103-mini/ddp-lr1e-3-192px_efficientnet-lite0_foodseg103-mini.py'
