@@ -180,6 +180,7 @@ def test_config_builds_model_and_pipelines(path):
     cfg = Config.fromfile(path)
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         Compose(cfg[loader].dataset.pipeline)
+    Compose(cfg.tta_pipeline)  # tools/test.py --tta works with every config
     model_cfg = shrink(cfg.model)
     model_cfg.data_preprocessor.size = (64, 64)
     torch.manual_seed(0)

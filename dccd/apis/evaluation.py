@@ -9,9 +9,9 @@ loader and evaluator over a model loaded once (:func:`load_model`), calling
 branch as an argument. The metrics equal ``tools/test.py``'s (a test checks
 it), with ``--tta`` too: a loader whose pipeline is the config's
 ``tta_pipeline`` (:func:`with_tta`) runs every view and merges them as
-mmseg's ``SegTTAModel`` does. :func:`choose_threshold` picks an automatic-list threshold, and
-:func:`choose_test_short_side` the test resolution, on held-out training
-images, never on the test split.
+mmseg's ``SegTTAModel`` does. :func:`choose_threshold` picks an
+automatic-list threshold, and :func:`choose_test_short_side` the test
+resolution, on held-out training images, never on the test split.
 """
 import copy
 from typing import List, Optional, Sequence
@@ -29,7 +29,8 @@ from ..utils.weights import load_checked_weights, read_checkpoint
 from .ingredient_sources import TTA_TRANSFORM, with_presence_metric
 
 __all__ = ['load_model', 'evaluate', 'choose_threshold', 'choose_auto', 'heldout_loader',
-           'with_tta', 'with_test_short_side', 'choose_test_short_side', 'CHANGE_KEYS', 'AUTO_THRESHOLDS']
+           'with_tta', 'with_test_short_side', 'choose_test_short_side', 'CHANGE_KEYS',
+           'AUTO_THRESHOLDS']
 
 #: What ``CorruptIngredients`` records about each list.
 CHANGE_KEYS = ('ingredients_dropped', 'ingredients_added')

@@ -28,6 +28,21 @@ test_pipeline = [
     dict(type='ExtractIngredients', num_classes=num_classes),
     dict(type='PackFoodSegInputs'),
 ]
+# tools/test.py --tta: 0.5-1.75x the test scale (short side 320) and the
+# mirror images, the class probabilities averaged (mmseg's SegTTAModel)
+img_ratios = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]
+tta_pipeline = [
+    dict(type='LoadCheckedImageFromFile'),
+    dict(type='TestTimeAug', transforms=[
+        [dict(type='Resize', scale=(int(640 * r), int(320 * r)), keep_ratio=True)
+         for r in img_ratios],
+        [dict(type='RandomFlip', prob=0., direction='horizontal'),
+         dict(type='RandomFlip', prob=1., direction='horizontal')],
+        [dict(type='LoadAnnotations')],
+        [dict(type='ExtractIngredients', num_classes=num_classes)],
+        [dict(type='PackFoodSegInputs')],
+    ])
+]
 train_dataloader = dict(
     batch_size=8,
     num_workers=4,
