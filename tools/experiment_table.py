@@ -21,7 +21,9 @@ images); per row and seed mIoU, mAcc, aAcc, the per-class IoU and the spec's
 class-group means; over the seeds the mean and half the range; plus the
 command, date, machine and commit. A run and seed already in that file with
 the same config and iterations is kept as recorded (no checkpoint needed:
-``--retrain`` trains it again). Training refuses to start while ``.py`` files
+``--retrain`` trains it again); when the spec has rows of it that the file
+lacks, those rows alone are evaluated on its checkpoint (if it is in
+``--only``, or there is none). Training refuses to start while ``.py`` files
 under ``dccd/``, ``configs/`` or ``tools/`` have uncommitted changes;
 ``--allow-dirty`` allows it and records the diff's SHA-256. README.md renders
 its tables from that file (``tools/misc/render_results.py``); a spec's
@@ -301,15 +303,17 @@ def group_means(metrics: dict, groups: Dict[str, List[str]]) -> dict:
     return means
 
 
-def evaluate_rows(spec: Config, entry: dict, cfg_options: dict) -> Dict[str, dict]:
-    """Every row of ``entry``'s run on its final checkpoint: row name -> metrics."""
+def evaluate_rows(spec: Config, entry: dict, cfg_options: dict,
+                  names: Optional[set] = None) -> Dict[str, dict]:
+    """The rows of ``entry``'s run (those in ``names``, default all) on its
+    final checkpoint: row name -> metrics."""
     cfg = load_config(entry['config'], cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     model = load_model(cfg, entry['checkpoint'])
     evaluator = dict(cfg.test_evaluator, type='PerClassIoUMetric')
     out = {}
     for row in spec.rows:
-        if row['run'] != entry['run']:
+        if row['run'] != entry['run'] or (names is not None and row['name'] not in names):
             continue
         lists, arg = lists_of(row)
         loader, auto, chosen, size = cfg.test_dataloader, None, {}, {}
@@ -376,8 +380,9 @@ def summarise(spec: Config, per_seed: Dict[str, Dict[int, dict]]) -> list:
 
 
 def recorded_runs(output: str, plan: List[dict], spec: Config) -> Dict[tuple, dict]:
-    """(run, seed) -> its record and row metrics, for the planned runs that
-    ``output`` already holds with the same config and iterations."""
+    """(run, seed) -> its record, row metrics and the spec's rows of it that
+    are not recorded (``missing``), for the planned runs that ``output``
+    already holds with the same config and iterations."""
     if not osp.isfile(output):
         return {}
     old = read_result(output)
@@ -390,8 +395,8 @@ def recorded_runs(output: str, plan: List[dict], spec: Config) -> Dict[tuple, di
             continue
         rows = {row['name']: row['per_seed'][str(entry['seed'])] for row in old['rows']
                 if row['run'] == entry['run'] and str(entry['seed']) in row['per_seed']}
-        if {row['name'] for row in spec.rows if row['run'] == entry['run']} <= set(rows):
-            recorded[entry['run'], entry['seed']] = dict(info=info, rows=rows)
+        missing = {row['name'] for row in spec.rows if row['run'] == entry['run']} - set(rows)
+        recorded[entry['run'], entry['seed']] = dict(info=info, rows=rows, missing=missing)
     return recorded
 
 
@@ -476,30 +481,39 @@ def main(argv=None):
                 per_seed[name][entry['seed']] = metrics
     for index, entry in enumerate(plan, 1):
         key = entry['run'], entry['seed']
-        if key in recorded or not entry['train']:
-            kept = f'recorded in {spec.output}, kept' if key in recorded else \
-                'not in --only, left out'
-            print(f"\n== run {index}/{len(plan)}: {osp.basename(entry['config'])} seed "
-                  f"{entry['seed']}: {kept}", flush=True)
+        record = recorded.get(key)
+        head = (f"\n== run {index}/{len(plan)}: {osp.basename(entry['config'])} "
+                f"seed {entry['seed']}")
+        if (record and not record['missing']) or not entry['train']:
+            kept = f'recorded in {spec.output}, kept' if record else 'not in --only, left out'
+            if record and record['missing']:
+                kept += f" without its new rows {sorted(record['missing'])} (not in --only)"
+            print(f'{head}: {kept}', flush=True)
             continue
         runs.setdefault(entry['run'], dict(config=osp.relpath(entry['config']), seeds={}))
         to_train = args.retrain or not osp.isfile(entry['checkpoint'])
-        eta = ''
-        if trained_walls:
-            left = sum(1 for e in plan[index - 1:] if (e['run'], e['seed']) not in recorded
-                       and e['train'] and (args.retrain or not osp.isfile(e['checkpoint'])))
-            eta = f', ETA {left * sum(trained_walls) / len(trained_walls) / 60:.0f} min'
-        print(f"\n== run {index}/{len(plan)}: {osp.basename(entry['config'])} seed "
-              f"{entry['seed']} ({'training' if to_train else 'reusing its checkpoint'}"
-              f"{eta}; {(time.time() - start) / 60:.1f} min so far)", flush=True)
-        if to_train:
-            wall = train(entry, args.cfg_options, code_state(args.allow_dirty))
-            trained_walls.append(wall)
+        if record and not to_train:  # a recorded run the spec has new rows for
+            print(f"{head}: recorded in {spec.output}, evaluating its new rows "
+                  f"{sorted(record['missing'])}", flush=True)
+            rows = evaluate_rows(spec, entry, args.cfg_options, record['missing'])
         else:
-            wall = recorded_wall(entry)
-        for name, metrics in evaluate_rows(spec, entry, args.cfg_options).items():
+            eta = ''
+            if trained_walls:
+                left = sum(1 for e in plan[index - 1:]
+                           if recorded.get((e['run'], e['seed']), {}).get('missing', True)
+                           and e['train'] and (args.retrain or not osp.isfile(e['checkpoint'])))
+                eta = f', ETA {left * sum(trained_walls) / len(trained_walls) / 60:.0f} min'
+            print(f"{head} ({'training' if to_train else 'reusing its checkpoint'}"
+                  f"{eta}; {(time.time() - start) / 60:.1f} min so far)", flush=True)
+            if to_train:
+                wall = train(entry, args.cfg_options, code_state(args.allow_dirty))
+                trained_walls.append(wall)
+            else:
+                wall = recorded_wall(entry)
+            rows = evaluate_rows(spec, entry, args.cfg_options)
+            runs[entry['run']]['seeds'][str(entry['seed'])] = run_record(entry, wall)
+        for name, metrics in rows.items():
             per_seed[name][entry['seed']] = metrics
-        runs[entry['run']]['seeds'][str(entry['seed'])] = run_record(entry, wall)
         result = write_table(output, spec, args, runs, per_seed)
         print(f'wrote {output} ({index}/{len(plan)} runs)', flush=True)
     result = write_table(output, spec, args, runs, per_seed)

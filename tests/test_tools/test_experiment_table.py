@@ -238,7 +238,13 @@ def test_recorded_runs_are_kept_and_a_changed_schedule_is_not(tmp_path):
     kept = tool.recorded_runs(str(output), plan, spec)
     assert list(kept) == [('a', 0)]
     assert kept['a', 0] == dict(info=record, rows={'A': dict(mIoU=40.0),
-                                                   'A teacher': dict(mIoU=50.0)})
+                                                   'A teacher': dict(mIoU=50.0)}, missing=set())
+    rows.pop()  # a row the spec has and the file lacks
+    write_result(str(output), 'experiment_table', dict(
+        runs=dict(a=dict(config=osp.relpath(plan[0]['config']), seeds={'0': record})),
+        rows=rows, metrics=['mIoU']))
+    assert tool.recorded_runs(str(output), plan, spec)['a', 0] == dict(
+        info=record, rows={'A': dict(mIoU=40.0)}, missing={'A teacher'})
     plan[0]['iters'] = 200  # another schedule: trained again
     assert tool.recorded_runs(str(output), plan, spec) == {}
 
@@ -280,7 +286,7 @@ def test_the_first_file_written_keeps_the_recorded_runs(tmp_path, monkeypatch):
     written = []
     monkeypatch.setattr(tool, 'code_state', lambda allow_dirty: {})
     monkeypatch.setattr(tool, 'train', lambda entry, options, state: 1.0)
-    monkeypatch.setattr(tool, 'evaluate_rows', lambda spec, entry, options: {
+    monkeypatch.setattr(tool, 'evaluate_rows', lambda spec, entry, options, names=None: {
         'A': dict(mIoU=44.0), 'A teacher': dict(mIoU=54.0)})
     monkeypatch.setattr(tool, 'run_record', lambda entry, wall: dict(iters=10, commit='new'))
     monkeypatch.setattr(tool, 'write_table', lambda output, spec, args, runs, per_seed:
@@ -292,6 +298,34 @@ def test_the_first_file_written_keeps_the_recorded_runs(tmp_path, monkeypatch):
     assert first['runs']['a']['seeds'] == {'0': dict(iters=10, commit='old'),
                                            '1': dict(iters=10, commit='new')}
     assert first['rows']['A'] == {'0': dict(mIoU=40.0), '1': dict(mIoU=44.0)}
+
+
+def test_a_new_row_of_a_recorded_run_is_evaluated_alone(tmp_path, monkeypatch):
+    """A row added to the spec is evaluated on the run's checkpoint; the run's
+    record (its commit, wall time, curve) and its other rows stay as recorded."""
+    (tmp_path / 'a.py').write_text("randomness = dict(seed=0)\ntrain_cfg = dict(max_iters=10)\n")
+    spec_path = spec_file(tmp_path, GOOD)
+    config = osp.relpath(str(tmp_path / 'a.py'))
+    old = dict(iters=10, commit='old', train_wall_s=60.0)
+    write_result(str(tmp_path / 'results.json'), 'experiment_table', dict(
+        runs=dict(a=dict(config=config, seeds={'0': old})),
+        rows=[dict(name='A', run='a', per_seed={'0': dict(mIoU=40.0)})], metrics=['mIoU']))
+    checkpoint = tmp_path / 'wd' / 'a' / 'iter_10.pth'
+    checkpoint.parent.mkdir(parents=True)
+    checkpoint.write_bytes(b'')
+    asked, written = [], []
+    monkeypatch.setattr(tool, 'train', lambda *args: pytest.fail('trained again'))
+    monkeypatch.setattr(tool, 'evaluate_rows', lambda spec, entry, options, names=None:
+                        asked.append(names) or {'A teacher': dict(mIoU=54.0)})
+    monkeypatch.setattr(tool, 'write_table', lambda output, spec, args, runs, per_seed:
+                        written.append(json.loads(json.dumps(dict(runs=runs, rows=per_seed))))
+                        or dict(kind='experiment_table', rows=[], metrics=[], runs={}))
+    monkeypatch.setattr(tool, 'render', lambda result, view=None: '')
+    tool.main([spec_path, '--work-root', str(tmp_path / 'wd'), '--only', 'a:0'])
+    assert asked == [{'A teacher'}]
+    assert written[0]['runs']['a']['seeds'] == {'0': old}
+    assert written[0]['rows']['A'] == {'0': dict(mIoU=40.0)}
+    assert written[0]['rows']['A teacher'] == {'0': dict(mIoU=54.0)}
 
 
 def test_curve_figure_gives_each_run_a_colour_and_each_seed_a_line_style(monkeypatch):
