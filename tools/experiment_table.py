@@ -317,7 +317,8 @@ def evaluate_rows(spec: Config, entry: dict, cfg_options: dict,
             continue
         lists, arg = lists_of(row)
         loader, auto, chosen, size = cfg.test_dataloader, None, {}, {}
-        if tta_of(row):
+        tta = tta_of(row)
+        if tta:
             loader = with_tta(loader, cfg, f"row {row['name']!r}")
         if lists == 'corrupt':
             loader = use_corrupted_ingredients(loader, arg, spec.get('corrupt_seed', 0))
@@ -342,7 +343,7 @@ def evaluate_rows(spec: Config, entry: dict, cfg_options: dict,
                if chosen else {}),
             **({'test_short_side': size['short_side'],
                 'test_short_side_candidates': size['candidates']} if size else {}),
-            **({'tta': True} if tta_of(row) else {}))
+            **({'tta': True} if tta else {}))
         print(f"  {row['name']}: mIoU {metrics['mIoU']:.2f}", flush=True)
     return out
 

@@ -36,16 +36,13 @@ test_pipeline = [
 # probabilities averaged by mmseg's SegTTAModel. FoodSeg103's own
 # tta_pipeline scales the original photo (0.5-1.75x): for mini photos that is
 # short sides of about 240-840, far from what the model was trained on.
+# Only the first stage (the resizes) differs from FoodSeg103's.
 tta_short_sides = (160, 192, 224, 256)
 tta_pipeline = [
-    dict(type='LoadCheckedImageFromFile'),
-    dict(type='TestTimeAug', transforms=[
+    _base_.tta_pipeline[0],
+    dict(_base_.tta_pipeline[1], transforms=[
         [dict(type='Resize', scale=(1024, s), keep_ratio=True) for s in tta_short_sides],
-        [dict(type='RandomFlip', prob=0., direction='horizontal'),
-         dict(type='RandomFlip', prob=1., direction='horizontal')],
-        [dict(type='LoadAnnotations')],
-        [dict(type='ExtractIngredients', num_classes=_base_.num_classes)],
-        [dict(type='PackFoodSegInputs')],
+        *_base_.tta_pipeline[1]['transforms'][1:],
     ])
 ]
 train_dataloader = dict(batch_size=8, dataset=dict(
