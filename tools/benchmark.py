@@ -6,7 +6,8 @@
         [--backend pytorch onnxruntime] [--cfg-options KEY=VALUE ...]
     python tools/benchmark.py CONFIG --attn-memory [--size H W] [--batch N] [--device D]
     python tools/benchmark.py --table A.json B.json ...   # one table of saved runs
-    python tools/benchmark.py CONFIG --train ... --compare REV --out FILE.json
+    python tools/benchmark.py CONFIG --train ... --compare REV [--compare-config OLD]
+        --out FILE.json
 
 The model is built from the config with random weights (no downloads: the
 backbone's ``init_cfg`` and the text encoder's ``pretrained`` are dropped
@@ -48,7 +49,9 @@ preprocessor's pad size.
 - ``--compare REV``: the same measurement (this file's harness) of the
   ``dccd`` code and configs at git revision REV (a temporary worktree) and of
   the working tree, one after the other in fresh processes of this run, then
-  both rows and the speed-up.
+  both rows and the speed-up. ``--compare-config OLD`` measures config OLD
+  (a path in REV's tree) at REV, for a new config against the one it
+  replaces.
   Train steps also report CPU time per step (``time.process_time``: all
   threads), steadier than wall time on a machine shared with other jobs.
 
@@ -126,6 +129,9 @@ def parse_args(argv=None):
         'every key must already exist')
     parser.add_argument('--compare', metavar='REV',
                         help='also measure git revision REV (old vs new in one run)')
+    parser.add_argument('--compare-config', metavar='CONFIG',
+                        help="with --compare: the config REV runs, a path in REV's tree "
+                        '(default: CONFIG; for a config that REV does not have)')
     parser.add_argument('--table', nargs='+', metavar='JSON',
                         help='print one table of saved --out files and exit')
     parser.add_argument('--attn-memory', action='store_true',
@@ -147,6 +153,8 @@ def check_args(args) -> None:
             raise InputError(f'--{name} must be >= 1, got {getattr(args, name)}')
     if args.threads is not None and args.threads < 1:
         raise InputError(f'--threads must be >= 1, got {args.threads}')
+    if args.compare_config and not args.compare:
+        raise InputError('--compare-config needs --compare REV')
     if args.warmup < 0:
         raise InputError(f'--warmup must be >= 0, got {args.warmup}')
     if args.size is not None and min(args.size) < 32:
@@ -538,7 +546,7 @@ def run_in_tree(tree: str, argv: List[str], out: str) -> dict:
 def compare(args, argv: List[str]) -> None:
     """Measure revision ``args.compare`` and the working tree in turn."""
     rev = args.compare
-    strip = {'--compare', '--out'}
+    strip = {'--compare', '--compare-config', '--out'}
     rest, skip = [], False
     for arg in argv:
         if skip:
@@ -547,6 +555,8 @@ def compare(args, argv: List[str]) -> None:
             skip = True
         elif not any(arg.startswith(f'{flag}=') for flag in strip):
             rest.append(arg)
+    old_rest = [args.compare_config if arg == args.config and args.compare_config else arg
+                for arg in rest]
     with tempfile.TemporaryDirectory(prefix='dccd_bench_') as tmp:
         old_tree = osp.join(tmp, 'old')
         made = subprocess.run(['git', 'worktree', 'add', '--detach', old_tree, rev], cwd=REPO,
@@ -554,7 +564,7 @@ def compare(args, argv: List[str]) -> None:
         if made.returncode != 0:
             raise InputError(f'--compare {rev}: {made.stderr.strip().splitlines()[-1]}')
         try:
-            old = run_in_tree(old_tree, rest, osp.join(tmp, 'old.json'))
+            old = run_in_tree(old_tree, old_rest, osp.join(tmp, 'old.json'))
             new = run_in_tree(REPO, rest, osp.join(tmp, 'new.json'))
         finally:
             subprocess.run(['git', 'worktree', 'remove', '--force', old_tree], cwd=REPO,
