@@ -58,7 +58,8 @@ def shrink(model_cfg):
     if cfg.get('text_encoder'):
         cfg.text_encoder.text_cfg = dict(width=32, heads=2, layers=1, context_length=32)
     for head in ('decode_head', 'auxiliary_head'):  # SyncBN needs a process group
-        cfg[head].norm_cfg = dict(type='BN', requires_grad=True)
+        if cfg.get(head) is not None:
+            cfg[head].norm_cfg = dict(type='BN', requires_grad=True)
     return cfg
 
 
@@ -194,7 +195,9 @@ def test_config_builds_model_and_pipelines(path):
     if model.presence_head is not None:
         expected = expected | {'loss_presence'}
     assert {k for k in losses if 'loss' in k and not k.startswith('aux')} == expected
-    assert 'aux.loss_ce' in losses  # DDP's auxiliary head in every row
+    # DDP's auxiliary head in every row but the cheaper-step leads
+    assert ('aux.loss_ce' in losses) == (cfg.model.auxiliary_head is not None)
+    assert (cfg.model.auxiliary_head is None) == ('-lean_' in path)
 
 
 def test_foodseg103_pipelines_on_a_real_sample(foodseg_sample):
@@ -344,3 +347,17 @@ def test_mini_resolution_lead_states_its_crops_test_size_and_iterations():
         else:
             assert changed == [(dict(type='Resize', scale=(1024, 272), keep_ratio=True),
                                 dict(type='Resize', scale=(1024, 224), keep_ratio=True))]
+
+
+@pytest.mark.parametrize('model', ['ddp', 'dccd'])
+def test_mini_lean_lead_states_only_the_frozen_stem_and_no_auxiliary_head(model):
+    parent = f'foodseg103-mini/{model}-lr1e-3_efficientnet-lite0_foodseg103-mini.py'
+    child = f'foodseg103-mini/{model}-lr1e-3-lean_efficientnet-lite0_foodseg103-mini.py'
+    cfg, base = (Config.fromfile(osp.join(CONFIG_DIR, c)) for c in (child, parent))
+    assert settings_diff(cfg, base) == set()
+    diff = {'auxiliary_head' if k.startswith('auxiliary_head') else k
+            for k in model_diff(child, parent)}
+    assert diff == {'backbone.frozen_modules', 'auxiliary_head'}
+    assert base.model.backbone.frozen_modules == () and base.model.auxiliary_head.num_convs == 1
+    assert cfg.model.backbone.frozen_modules == ['conv_stem', 'bn1', 'blocks.0', 'blocks.1']
+    assert cfg.model.auxiliary_head is None

@@ -56,6 +56,7 @@ def test_benchmark_bad_options_exit_2(capsys):
              "'model.backbone.with_cpp' is not a key"),
             ([TOY, '--train', '--backend', 'onnxruntime', '--device', 'cpu'],
              '--backend onnxruntime times inference: add --infer'),
+            ([TOY, '--train', '--compare-config', TOY], '--compare-config needs --compare REV'),
             (['--table', 'missing.json'], 'cannot read result file missing.json')):
         with pytest.raises(SystemExit) as exit_info:
             benchmark.main(args)
@@ -66,12 +67,14 @@ def test_benchmark_bad_options_exit_2(capsys):
 
 def test_compare_measures_a_revision_and_the_working_tree_in_one_run(tmp_path):
     """``--compare HEAD``: the committed code in a temporary worktree, then
-    this tree, both rows, the speed-up, and the worktree is gone after."""
+    this tree, both rows, the speed-up, and the worktree is gone after;
+    ``--compare-config`` gives the config the old side runs."""
     import subprocess
     out = str(tmp_path / 'compare.json')
-    result = run_tool_here('benchmark.py', 'configs/toy/toy_ddp.py', '--train', '--size', '64',
+    result = run_tool_here('benchmark.py', 'configs/toy/toy_dcc.py', '--train', '--size', '64',
                            '64', '--batch', '2', '--iters', '2', '--warmup', '1', '--device',
-                           'cpu', '--threads', '1', '--compare', 'HEAD', '--out', out)
+                           'cpu', '--threads', '1', '--compare', 'HEAD', '--compare-config',
+                           'configs/toy/toy_ddp.py', '--out', out)
     assert result.returncode == 0, result.stderr[-3000:]
     with open(out) as f:
         bench = json.load(f)
@@ -79,6 +82,10 @@ def test_compare_measures_a_revision_and_the_working_tree_in_one_run(tmp_path):
     head = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=REPO,
                           capture_output=True, text=True).stdout.strip()
     assert (bench['old']['revision'], bench['new']['revision']) == (head, 'working tree')
+    assert (bench['old']['config'], bench['new']['config']) == ('configs/toy/toy_ddp.py',
+                                                                'configs/toy/toy_dcc.py')
+    # the teacher's text tower is built (and counted) on the new side only
+    assert bench['new']['params'] > bench['old']['params']
     for side in ('old', 'new'):
         train = bench[side]['train']
         assert len(train['ms_per_iter_all']) == 2 and train['cpu_ms_per_iter'] > 0
@@ -90,7 +97,8 @@ def test_compare_measures_a_revision_and_the_working_tree_in_one_run(tmp_path):
     assert 'dccd_bench_' not in worktrees
     from dccd.utils.results import render
     table = render(bench).splitlines()
-    assert table[2].startswith('| `toy_ddp.py` | ' + head) and 'working tree' in table[3]
+    assert table[2].startswith('| `toy_ddp.py` | ' + head)
+    assert table[3].startswith('| `toy_dcc.py` | working tree')
 
 
 def test_compare_with_an_unknown_revision_is_one_line(tmp_path):
