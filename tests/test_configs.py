@@ -197,7 +197,7 @@ def test_config_builds_model_and_pipelines(path):
     assert {k for k in losses if 'loss' in k and not k.startswith('aux')} == expected
     # DDP's auxiliary head in every row but the cheaper-step leads
     assert ('aux.loss_ce' in losses) == (cfg.model.auxiliary_head is not None)
-    assert (cfg.model.auxiliary_head is None) == ('-lean_' in path)
+    assert (cfg.model.auxiliary_head is None) == ('-lean' in path)
 
 
 def test_foodseg103_pipelines_on_a_real_sample(foodseg_sample):
@@ -311,9 +311,12 @@ def test_mini_lr_lead_states_only_its_learning_rate(model):
     assert cfg.optim_wrapper.paramwise_cfg == base.optim_wrapper.paramwise_cfg
 
 
-def test_mini_ema_lead_adds_only_the_weight_average():
-    parent = 'foodseg103-mini/ddp-lr1e-3_efficientnet-lite0_foodseg103-mini.py'
-    child = 'foodseg103-mini/ddp-lr1e-3-ema_efficientnet-lite0_foodseg103-mini.py'
+@pytest.mark.parametrize('parent,child', [('ddp-lr1e-3', 'ddp-lr1e-3-ema'),
+                                          ('ddp-lr1e-3-lean', 'ddp-lr1e-3-lean-ema'),
+                                          ('dccd-lr1e-3-lean', 'dccd-lr1e-3-lean-ema')])
+def test_mini_ema_leads_add_only_the_weight_average(parent, child):
+    parent, child = (f'foodseg103-mini/{name}_efficientnet-lite0_foodseg103-mini.py'
+                     for name in (parent, child))
     assert model_diff(child, parent) == set()
     cfg, base = (Config.fromfile(osp.join(CONFIG_DIR, c)) for c in (child, parent))
     assert settings_diff(cfg, base) == {'custom_hooks'}
