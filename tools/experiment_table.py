@@ -442,7 +442,13 @@ def plot_curves(result: dict, path: str) -> None:
     from dccd.utils.atomic_io import write_figure_atomic
     pairs = plt.get_cmap('tab20').colors  # dark/light pairs: the darks first
     colors, styles = pairs[0::2] + pairs[1::2], ('-', '--', ':', '-.')
-    fig, ax = plt.subplots(figsize=(8.0, 4.4), dpi=100)
+    curves = sum(bool(info.get('curve')) for run in result['runs'].values()
+                 for info in run['seeds'].values())
+    # the legend beside the axes: two columns and a taller figure for many
+    # curves, so that neither the legend nor the plot is cut or squashed
+    columns = 1 if curves <= 20 else 2
+    rows = math.ceil(curves / columns)
+    fig, ax = plt.subplots(figsize=(6.0 + 2.2 * columns, max(4.4, 0.17 * rows + 1.2)), dpi=100)
     for index, (name, run) in enumerate(result['runs'].items()):
         for order, (seed, info) in enumerate(sorted(run['seeds'].items())):
             curve = info.get('curve') or []
@@ -453,7 +459,7 @@ def plot_curves(result: dict, path: str) -> None:
     ax.set_xlabel('iteration')
     ax.set_ylabel('mIoU, held-out train photos')
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc='upper left', bbox_to_anchor=(1.01, 1.0))
+    ax.legend(fontsize=7, loc='upper left', bbox_to_anchor=(1.01, 1.0), ncol=columns)
     ax.set_title(result.get('title', ''))
     fig.tight_layout()
     write_figure_atomic(path, fig)
