@@ -262,9 +262,10 @@ def test_mini_schedule_lead_states_its_frozen_stem_and_iterations():
     assert base.param_scheduler[-1]['end'] == base.train_cfg.max_iters == 2000
 
 
-def test_mini_dccd_iterations_lead_states_only_its_iterations():
-    parent = 'foodseg103-mini/dccd-lr1e-3_efficientnet-lite0_foodseg103-mini.py'
-    child = 'foodseg103-mini/dccd-lr1e-3-2.5k_efficientnet-lite0_foodseg103-mini.py'
+@pytest.mark.parametrize('parent', ['dccd-lr1e-3', 'ddp-lr1e-3-lean-ema', 'dccd-lr1e-3-lean-ema'])
+def test_mini_iterations_leads_state_only_their_iterations(parent):
+    parent, child = (f'foodseg103-mini/{name}_efficientnet-lite0_foodseg103-mini.py'
+                     for name in (parent, f'{parent}-2.5k'))
     assert model_diff(child, parent) == set()
     cfg, base = (Config.fromfile(osp.join(CONFIG_DIR, c)) for c in (child, parent))
     assert settings_diff(cfg, base) == {'max_iters', 'param_scheduler', 'train_cfg'}
