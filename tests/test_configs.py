@@ -325,6 +325,22 @@ def test_mini_ema_leads_add_only_the_weight_average(parent, child):
         dict(type='EMAHook', momentum=0.002, priority=49)]
 
 
+def test_mini_dcc_on_the_longer_lean_ema_schedule_makes_ddps_changes():
+    def changes(child, parent):
+        child, parent = (f'foodseg103-mini/{name}_efficientnet-lite0_foodseg103-mini.py'
+                         for name in (child, parent))
+        cfg, base = (Config.fromfile(osp.join(CONFIG_DIR, c)) for c in (child, parent))
+        model = _flatten(cfg.model.to_dict())
+        return ({k: model.get(k, '<absent>') for k in model_diff(child, parent)},
+                {k: cfg[k] for k in settings_diff(cfg, base)})
+
+    dcc_model, dcc_settings = changes('dcc-lr1e-3-lean-ema-2.5k', 'dcc-lr1e-3')
+    ddp_model, ddp_settings = changes('ddp-lr1e-3-lean-ema-2.5k', 'ddp-lr1e-3')
+    assert dcc_model == ddp_model and set(dcc_model) >= {'backbone.frozen_modules'}
+    assert dcc_settings == ddp_settings
+    assert dcc_settings['train_cfg'].max_iters == 2500
+
+
 def test_mini_resolution_lead_states_its_crops_test_size_and_iterations():
     parent = 'foodseg103-mini/ddp-lr1e-3_efficientnet-lite0_foodseg103-mini.py'
     child = 'foodseg103-mini/ddp-lr1e-3-192px_efficientnet-lite0_foodseg103-mini.py'
