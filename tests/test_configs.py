@@ -345,6 +345,17 @@ def test_mini_dcc_on_the_lean_ema_schedule_makes_ddps_changes():
     assert dcc_settings == ddp_settings and set(dcc_settings) == {'custom_hooks'}
 
 
+def test_mini_random_init_control_of_the_lean_ema_step_drops_weights_and_freezing():
+    parent = 'foodseg103-mini/ddp-lr1e-3-lean-ema_efficientnet-lite0_foodseg103-mini.py'
+    child = 'foodseg103-mini/ddp-random-lr1e-3-lean-ema_efficientnet-lite0_foodseg103-mini.py'
+    assert model_diff(child, parent) == {'backbone.init_cfg', 'backbone.init_cfg.type',
+                                         'backbone.init_cfg.checkpoint',
+                                         'backbone.frozen_modules'}
+    cfg, base = (Config.fromfile(osp.join(CONFIG_DIR, c)) for c in (child, parent))
+    assert cfg.model.backbone.init_cfg is None and cfg.model.backbone.frozen_modules == []
+    assert cfg.model.auxiliary_head is None and settings_diff(cfg, base) == set()
+
+
 def test_mini_resolution_lead_states_its_crops_test_size_and_iterations():
     parent = 'foodseg103-mini/ddp-lr1e-3_efficientnet-lite0_foodseg103-mini.py'
     child = 'foodseg103-mini/ddp-lr1e-3-192px_efficientnet-lite0_foodseg103-mini.py'

@@ -285,6 +285,14 @@ def recorded_wall(entry: dict) -> Optional[float]:
     return load(path)['train_wall_s'] if osp.isfile(path) else None
 
 
+def trained_on(entry: dict) -> dict:
+    """``{'machine': name}`` of the machine that trained the run (its wall
+    time is that machine's), empty when this tool did not train it."""
+    path = osp.join(entry['work_dir'], WALL_FILE)
+    machine = load(path).get('machine') if osp.isfile(path) else None
+    return dict(machine=machine) if machine else {}
+
+
 def run_info(entry: dict) -> dict:
     """What ``run_info.json`` recorded when the run started (commit, diff
     hash, start time); empty for a run this tool did not start."""
@@ -405,7 +413,7 @@ def run_record(entry: dict, wall: Optional[float]) -> dict:
     """What the results file keeps of a run and seed."""
     return dict(work_dir=entry['work_dir'], checkpoint=entry['checkpoint'],
                 iters=entry['iters'], train_wall_s=None if wall is None else round(wall, 1),
-                **run_info(entry), curve=learning_curve(entry['work_dir']))
+                **trained_on(entry), **run_info(entry), curve=learning_curve(entry['work_dir']))
 
 
 def in_spec_order(spec: Config, runs: dict) -> dict:

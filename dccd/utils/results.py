@@ -285,9 +285,10 @@ def _experiment_runs(result: dict) -> str:
         for seed, info in sorted(run['seeds'].items()):
             wall = info.get('train_wall_s')
             rows.append([f"`{osp.basename(run['config'])}`", seed, f"{info['iters']:,}",
-                         '-' if wall is None else _duration(wall), _trained_at(info)])
-    return _table(['config', 'seed', 'iterations', 'train + test wall time', 'trained at'],
-                  rows)
+                         '-' if wall is None else _duration(wall), _trained_at(info),
+                         info.get('machine') or '-'])
+    return _table(['config', 'seed', 'iterations', 'train + test wall time', 'trained at',
+                   'trained on'], rows)
 
 
 def last_quarter_gain(curve: List[dict], iters: int) -> Optional[float]:

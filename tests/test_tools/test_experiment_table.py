@@ -345,3 +345,27 @@ def test_curve_figure_gives_each_run_a_colour_and_each_seed_a_line_style(monkeyp
     assert len(set(colours[0::2])) == len(names)
     assert {line.get_linestyle() for line in lines[0::2]} == {'-'}
     assert {line.get_linestyle() for line in lines[1::2]} == {'--'}
+
+
+def test_a_trained_run_records_the_machine_that_trained_it(tmp_path, monkeypatch):
+    """Wall times are only comparable on one machine: each run keeps its own,
+    and the runs view shows it (a run the tool did not train has none)."""
+    work_dir = tmp_path / 'a'
+    work_dir.mkdir()
+    entry = dict(work_dir=str(work_dir), checkpoint=str(work_dir / 'iter_10.pth'), iters=10)
+    assert 'machine' not in tool.run_record(entry, None)
+    monkeypatch.setattr(tool, 'machine_info', lambda: dict(name='2-core Test CPU'))
+    monkeypatch.setattr(tool.subprocess, 'run', lambda cmd: exited_0())
+    wall = tool.train(dict(entry, config='a.py', default_seed=True), {}, dict(commit='c0ffee1'))
+    record = tool.run_record(entry, wall)
+    assert record['machine'] == '2-core Test CPU' and record['commit'] == 'c0ffee1'
+    result = dict(kind='experiment_table', runs=dict(a=dict(config='x/a.py', seeds={
+        '0': dict(record, train_wall_s=1500.0), '1': dict(iters=10, train_wall_s=None)})))
+    assert render(result, 'runs').splitlines()[2:] == [
+        '| `a.py` | 0 | 10 | 25.0 min | c0ffee1 | 2-core Test CPU |',
+        '| `a.py` | 1 | 10 | - | - | - |']
+
+
+def exited_0():
+    """What ``subprocess.run`` returns for a training that exited 0."""
+    return type('Done', (), dict(returncode=0))()
