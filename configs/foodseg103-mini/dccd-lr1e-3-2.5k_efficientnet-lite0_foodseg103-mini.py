@@ -3,9 +3,4 @@
 # still gained over 1 mIoU in the last quarter; 2,500 fits the 40-minute
 # budget of a DCCD run on the 2-core CPU.
 _base_ = './dccd-lr1e-3_efficientnet-lite0_foodseg103-mini.py'
-max_iters = 2500
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=100),
-    dict(type='PolyLR', power=1.0, eta_min=0.0, by_epoch=False, begin=100, end=max_iters),
-]
-train_cfg = dict(max_iters=max_iters)
+train_cfg = dict(max_iters=2500)

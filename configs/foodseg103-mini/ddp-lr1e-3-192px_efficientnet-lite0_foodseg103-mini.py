@@ -4,7 +4,6 @@
 # 1.44x the pixels per step, so 1,500 iterations fit the 30-minute budget.
 _base_ = './ddp-lr1e-3_efficientnet-lite0_foodseg103-mini.py'
 crop_size = (192, 192)
-max_iters = 1500
 train_pipeline = _base_.train_pipeline[:3] + [
     dict(type='RandomResize', scale=(1024, 240), ratio_range=(0.8, 1.2), keep_ratio=True),
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
@@ -17,8 +16,4 @@ train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 heldout_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=100),
-    dict(type='PolyLR', power=1.0, eta_min=0.0, by_epoch=False, begin=100, end=max_iters),
-]
-train_cfg = dict(max_iters=max_iters)
+train_cfg = dict(max_iters=1500)

@@ -4,9 +4,4 @@
 # them: 2,500 of its iterations fit the 30-minute budget of a DDP run on the
 # 2-core CPU.
 _base_ = './ddp-lr1e-3-lean-ema_efficientnet-lite0_foodseg103-mini.py'
-max_iters = 2500
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=100),
-    dict(type='PolyLR', power=1.0, eta_min=0.0, by_epoch=False, begin=100, end=max_iters),
-]
-train_cfg = dict(max_iters=max_iters)
+train_cfg = dict(max_iters=2500)

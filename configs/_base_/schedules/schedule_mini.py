@@ -17,7 +17,10 @@ optim_wrapper = dict(
     paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=0.1)}))
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=100),
-    dict(type='PolyLR', power=1.0, eta_min=0.0, by_epoch=False, begin=100, end=max_iters),
+    # no `end`: mmengine's runner ends a scheduler without one at the train
+    # loop's max_iters, so a config that changes train_cfg.max_iters alone
+    # keeps the decay to 0 at its last iteration
+    dict(type='PolyLR', power=1.0, eta_min=0.0, by_epoch=False, begin=100),
 ]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=val_interval)
 val_cfg = dict(type='ValLoop')
