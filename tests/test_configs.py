@@ -285,6 +285,15 @@ class _Scalar(BaseModel):
         return dict(loss=self.weight.sum())
 
 
+@pytest.mark.parametrize('config', ['foodseg103_dccd.py', 'toy/toy_dccd.py',
+                                    'foodseg103-mini/dccd_efficientnet-lite0_foodseg103-mini.py'])
+def test_the_learning_rate_decays_to_0_at_the_last_iteration_of_any_length(config, tmp_path):
+    cfg = Config.fromfile(osp.join(CONFIG_DIR, config))
+    assert_poly_decay_ends_with_training(cfg, str(tmp_path))
+    cfg.train_cfg.max_iters = 40000  # --cfg-options train_cfg.max_iters=40000 alone
+    assert_poly_decay_ends_with_training(cfg, str(tmp_path))
+
+
 def test_mini_schedule_lead_states_its_frozen_stem_and_iterations(tmp_path):
     parent = 'foodseg103-mini/ddp_efficientnet-lite0_foodseg103-mini.py'
     child = 'foodseg103-mini/ddp-frozenstem-3k_efficientnet-lite0_foodseg103-mini.py'
