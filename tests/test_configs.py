@@ -393,6 +393,20 @@ def test_mini_random_init_control_of_the_lean_ema_step_drops_weights_and_freezin
     assert cfg.model.auxiliary_head is None and settings_diff(cfg, base) == set()
 
 
+def test_mini_scale_jitter_lead_changes_only_the_train_resize():
+    parent = 'foodseg103-mini/ddp-lr1e-3-lean-ema_efficientnet-lite0_foodseg103-mini.py'
+    child = 'foodseg103-mini/ddp-lr1e-3-lean-ema-scale0.5-2_efficientnet-lite0_foodseg103-mini.py'
+    assert model_diff(child, parent) == set()
+    cfg, base = (Config.fromfile(osp.join(CONFIG_DIR, c)) for c in (child, parent))
+    assert settings_diff(cfg, base) == {'train_pipeline', 'train_dataloader'}
+    new, old = cfg.train_dataloader.dataset.pipeline, base.train_dataloader.dataset.pipeline
+    assert [(a, b) for a, b in zip(new, old) if a != b] == [
+        (dict(type='RandomResize', scale=(1024, 200), ratio_range=(0.5, 2.0), keep_ratio=True),
+         dict(type='RandomResize', scale=(1024, 200), ratio_range=(0.8, 1.2), keep_ratio=True))]
+    assert len(new) == len(old)
+    assert cfg.test_dataloader == base.test_dataloader and cfg.val_dataloader == base.val_dataloader
+
+
 def test_mini_resolution_lead_states_its_crops_test_size_and_iterations(tmp_path):
     parent = 'foodseg103-mini/ddp-lr1e-3_efficientnet-lite0_foodseg103-mini.py'
     child = 'foodseg103-mini/ddp-lr1e-3-192px_efficientnet-lite0_foodseg103-mini.py'
