@@ -181,8 +181,14 @@ def _table(header: List[str], rows: List[List[str]], align: Optional[str] = None
 
 
 def _machine_line(result: dict) -> str:
-    return (f"Measured on {result['machine']['name']} ({result['date']}, commit "
+    line = (f"Measured on {result['machine']['name']} ({result['date']}, commit "
             f"{result.get('git_commit') or 'unknown'}), torch {result['machine']['torch']}.")
+    trained_on = {info['machine'] for run in (result.get('runs') or {}).values()
+                  for info in run['seeds'].values() if info.get('machine')}
+    if len(trained_on) > 1:  # each run was tested where it was trained
+        line += (f" The runs were trained and tested on {len(trained_on)} machines: "
+                 f"{', '.join(sorted(trained_on))} (the runs view names each run's).")
+    return line
 
 
 def mean_and_spread(values: List[float]) -> tuple:

@@ -364,6 +364,13 @@ def test_a_trained_run_records_the_machine_that_trained_it(tmp_path, monkeypatch
     assert render(result, 'runs').splitlines()[2:] == [
         '| `a.py` | 0 | 10 | 25.0 min | c0ffee1 | 2-core Test CPU |',
         '| `a.py` | 1 | 10 | - | - | - |']
+    result.update(metrics=['mIoU'], metric_labels=dict(mIoU='mIoU'), rows=[],
+                  date='2026-12-07 00:00 UTC', machine=dict(name='2-core Test CPU', torch='2'))
+    assert 'machines' not in render(result, 'seeds')
+    result['runs']['a']['seeds']['1']['machine'] = '2-core Other CPU'
+    assert render(result, 'seeds').splitlines()[-1].endswith(
+        'The runs were trained and tested on 2 machines: 2-core Other CPU, 2-core Test CPU '
+        "(the runs view names each run's).")
 
 
 def exited_0():
