@@ -304,7 +304,8 @@ def test_mini_schedule_lead_states_its_frozen_stem_and_iterations(tmp_path):
     assert_poly_decay_ends_with_training(cfg, str(tmp_path))
 
 
-@pytest.mark.parametrize('parent', ['dccd-lr1e-3', 'ddp-lr1e-3-lean-ema'])
+@pytest.mark.parametrize('parent', ['dccd-lr1e-3', 'ddp-lr1e-3-lean-ema',
+                                    'ddp-lr1e-3-lean-ema-scale0.5-2'])
 def test_mini_iterations_leads_state_only_their_iterations(parent, tmp_path):
     parent, child = (f'foodseg103-mini/{name}_efficientnet-lite0_foodseg103-mini.py'
                      for name in (parent, f'{parent}-2.5k'))
