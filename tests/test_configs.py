@@ -260,8 +260,8 @@ def test_full_convnext_l_dccd_parameter_counts():
 
 def assert_poly_decay_ends_with_training(cfg, tmp_dir: str) -> None:
     """The learning rate decays to 0 at the config's last iteration: the
-    mini PolyLR has no ``end``, and mmengine's runner, building the
-    schedulers for training, ends it at the train loop's max_iters."""
+    PolyLR has no ``end``, and mmengine's runner, building the schedulers
+    for training, ends it at the train loop's max_iters."""
     warmup, poly = cfg.param_scheduler
     assert poly['type'] == 'PolyLR' and 'end' not in poly and poly['begin'] == warmup['end']
     runner = Runner(model=_Scalar(), work_dir=tmp_dir, train_cfg=cfg.train_cfg,

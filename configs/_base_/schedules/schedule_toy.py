@@ -1,7 +1,8 @@
 # The toy schedule: 200 iterations of AdamW (lr 5e-3, 20 warm-up iterations,
 # then poly to 0 at the last iteration: the PolyLR's `end` is left to
-# mmengine's runner, which sets it to max_iters), one test at the end. One parameter group, so AdamW's foreach
-# update runs as a handful of vectorised ops on the CPU.
+# mmengine's runner, which sets it to max_iters), one test at the end. One
+# parameter group, so AdamW's foreach update runs as a handful of vectorised
+# ops on the CPU.
 max_iters = 200
 optim_wrapper = dict(
     type='OptimWrapper',
