@@ -279,18 +279,12 @@ def train(entry: dict, cfg_options: dict, state: dict) -> float:
     return wall
 
 
-def recorded_wall(entry: dict) -> Optional[float]:
-    """The wall time a reused run's training took, when this tool trained it."""
+def wall_record(entry: dict) -> dict:
+    """What ``train`` wrote to ``<work dir>/train_wall.json`` (the wall time
+    and the machine that trained the run); empty for a run this tool did
+    not train."""
     path = osp.join(entry['work_dir'], WALL_FILE)
-    return load(path)['train_wall_s'] if osp.isfile(path) else None
-
-
-def trained_on(entry: dict) -> dict:
-    """``{'machine': name}`` of the machine that trained the run (its wall
-    time is that machine's), empty when this tool did not train it."""
-    path = osp.join(entry['work_dir'], WALL_FILE)
-    machine = load(path).get('machine') if osp.isfile(path) else None
-    return dict(machine=machine) if machine else {}
+    return dict(load(path)) if osp.isfile(path) else {}
 
 
 def run_info(entry: dict) -> dict:
@@ -413,7 +407,8 @@ def run_record(entry: dict, wall: Optional[float]) -> dict:
     """What the results file keeps of a run and seed."""
     return dict(work_dir=entry['work_dir'], checkpoint=entry['checkpoint'],
                 iters=entry['iters'], train_wall_s=None if wall is None else round(wall, 1),
-                **trained_on(entry), **run_info(entry), curve=learning_curve(entry['work_dir']))
+                **{k: v for k, v in wall_record(entry).items() if k == 'machine'},
+                **run_info(entry), curve=learning_curve(entry['work_dir']))
 
 
 def in_spec_order(spec: Config, runs: dict) -> dict:
@@ -524,7 +519,7 @@ def main(argv=None):
                 wall = train(entry, args.cfg_options, code_state(args.allow_dirty))
                 trained_walls.append(wall)
             else:
-                wall = recorded_wall(entry)
+                wall = wall_record(entry).get('train_wall_s')
             rows = evaluate_rows(spec, entry, args.cfg_options)
             runs[entry['run']]['seeds'][str(entry['seed'])] = run_record(entry, wall)
         for name, metrics in rows.items():
