@@ -368,7 +368,14 @@ def test_mini_ema_leads_add_only_the_weight_average(parent, child):
         dict(type='EMAHook', momentum=0.002, priority=49)]
 
 
-def test_mini_dcc_on_the_lean_ema_schedule_makes_ddps_changes():
+@pytest.mark.parametrize('model, schedule, parent_schedule, changed', [
+    ('dcc', '-lr1e-3-lean-ema', '-lr1e-3', {'custom_hooks'}),
+    ('dcc', '-lr1e-3-lean-ema-scale0.5-2-2.5k', '-lr1e-3-lean-ema', {
+        'train_pipeline', 'train_dataloader', 'train_cfg'}),
+    ('dccd', '-lr1e-3-lean-ema-scale0.5-2-2.5k', '-lr1e-3-lean-ema', {
+        'train_pipeline', 'train_dataloader', 'train_cfg'})])
+def test_mini_text_models_on_a_ddp_schedule_make_ddps_changes(
+        model, schedule, parent_schedule, changed):
     def changes(child, parent):
         child, parent = (f'foodseg103-mini/{name}_efficientnet-lite0_foodseg103-mini.py'
                          for name in (child, parent))
@@ -377,15 +384,18 @@ def test_mini_dcc_on_the_lean_ema_schedule_makes_ddps_changes():
         return ({k: model.get(k, '<absent>') for k in model_diff(child, parent)},
                 {k: cfg[k] for k in settings_diff(cfg, base)})
 
-    dcc_model, dcc_settings = changes('dcc-lr1e-3-lean-ema', 'dcc-lr1e-3')
-    ddp_model, ddp_settings = changes('ddp-lr1e-3-lean-ema', 'ddp-lr1e-3')
-    assert dcc_model == ddp_model and set(dcc_model) >= {'backbone.frozen_modules'}
-    assert dcc_settings == ddp_settings and set(dcc_settings) == {'custom_hooks'}
+    text_model, text_settings = changes(model + schedule, model + parent_schedule)
+    ddp_model, ddp_settings = changes('ddp' + schedule, 'ddp' + parent_schedule)
+    assert text_model == ddp_model
+    assert text_settings == ddp_settings and set(text_settings) == changed
+    if 'lean' not in parent_schedule:
+        assert set(text_model) >= {'backbone.frozen_modules'}
 
 
-def test_mini_random_init_control_of_the_lean_ema_step_drops_weights_and_freezing():
-    parent = 'foodseg103-mini/ddp-lr1e-3-lean-ema_efficientnet-lite0_foodseg103-mini.py'
-    child = 'foodseg103-mini/ddp-random-lr1e-3-lean-ema_efficientnet-lite0_foodseg103-mini.py'
+@pytest.mark.parametrize('schedule', ['-lr1e-3-lean-ema', '-lr1e-3-lean-ema-scale0.5-2-2.5k'])
+def test_mini_random_init_controls_drop_weights_and_freezing(schedule):
+    parent = f'foodseg103-mini/ddp{schedule}_efficientnet-lite0_foodseg103-mini.py'
+    child = f'foodseg103-mini/ddp-random{schedule}_efficientnet-lite0_foodseg103-mini.py'
     assert model_diff(child, parent) == {'backbone.init_cfg', 'backbone.init_cfg.type',
                                          'backbone.init_cfg.checkpoint',
                                          'backbone.frozen_modules'}
