@@ -4,7 +4,5 @@
 # iterations and fall after (`-lean-ema-2.5k_…`), and wider jitter is the
 # standard remedy for a small training set. Test size unchanged.
 _base_ = './ddp-lr1e-3-lean-ema_efficientnet-lite0_foodseg103-mini.py'
-train_pipeline = _base_.train_pipeline[:3] + [
-    dict(type='RandomResize', scale=(1024, 200), ratio_range=(0.5, 2.0), keep_ratio=True),
-] + _base_.train_pipeline[4:]
+train_pipeline = _base_.scale_jitter_train_pipeline
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

@@ -24,6 +24,11 @@ train_pipeline = [
     dict(type='PhotoMetricDistortion'),
     dict(type='PackFoodSegInputs'),
 ]
+# mmseg's usual scale jitter, 0.5-2x (short sides 100-400), in place of
+# 0.8-1.2x: the train pipeline of the `*-scale0.5-2_…` configs.
+scale_jitter_train_pipeline = train_pipeline[:3] + [
+    dict(type='RandomResize', scale=(1024, 200), ratio_range=(0.5, 2.0), keep_ratio=True),
+] + train_pipeline[4:]
 test_pipeline = [
     dict(type='LoadCheckedImageFromFile'),
     dict(type='Resize', scale=(1024, 224), keep_ratio=True),
