@@ -111,6 +111,11 @@ def main(argv=None):
     cfg.test_evaluator = with_presence_metric(cfg.test_evaluator)
 
     cfg.load_from = None  # loaded below, after these checks
+    # A checkpoint saved under mmengine's EMAHook holds the averaged weights in
+    # its state_dict already; the hook would want the averaged copy it builds
+    # in before_run, which runs after the checkpoint is loaded here.
+    cfg.custom_hooks = [hook for hook in cfg.get('custom_hooks', [])
+                        if hook.get('type') != 'EMAHook']
     # before the Runner writes or prints anything: data, outputs, the model
     # (on the meta device) and whether the checkpoint fits the branch it runs
     meta_model = check_run_inputs(cfg, ['test_dataloader'], [

@@ -98,6 +98,45 @@ def test_test_tool_metrics_match_saved_predictions(trained, tiny_seg_root, tmp_p
     assert jsons and json.load(open(jsons[0]))['mIoU'] == pytest.approx(m_iou)
 
 
+def _test_metrics(result):
+    assert result.returncode == 0, result.stderr[-3000:]
+    log = result.stdout + result.stderr
+    match = re.search(r'aAcc: ([\d.]+)\s+mIoU: ([\d.]+)\s+mAcc: ([\d.]+)', log)
+    assert match, log[-2000:]
+    return tuple(map(float, match.groups()))
+
+
+def test_test_tool_evaluates_the_averaged_weights_of_an_ema_run(tiny_seg_root, tmp_path):
+    """Under mmengine's EMAHook a checkpoint's state_dict holds the averaged
+    weights (the raw ones go to ema_state_dict): tools/test.py on that config
+    predicts what the averaged weights, saved alone, predict without the hook."""
+    config = tmp_path / 'tiny_ema.py'
+    config.write_text(f"_base_ = {CONFIG!r}\n"
+                      "custom_hooks = [dict(type='EMAHook', momentum=0.5)]\n")
+    work_dir = tmp_path / 'train'
+    train = run_tool_here('train.py', config, '--work-dir', work_dir,
+                          *_data_opts(tiny_seg_root), 'train_cfg.max_iters=4')
+    assert train.returncode == 0, train.stderr[-3000:]
+    ckpt = read_checkpoint(str(work_dir / 'iter_4.pth'))
+    averaged = ckpt['state_dict']
+    raw = {key[len('module.'):]: value for key, value in ckpt['ema_state_dict'].items()
+           if key.startswith('module.')}
+    assert any(not torch.equal(averaged[key], raw[key]) for key in raw)
+    plain = tmp_path / 'averaged.pth'
+    torch.save({'state_dict': averaged, 'meta': {}}, plain)
+
+    runs = {}
+    for name, cfg, path in (('ema', config, work_dir / 'iter_4.pth'), ('plain', CONFIG, plain)):
+        runs[name] = _test_metrics(run_tool_here(
+            'test.py', cfg, path, '--work-dir', tmp_path / name, '--out', tmp_path / f'{name}_pred',
+            *_data_opts(tiny_seg_root)))
+    assert runs['ema'] == runs['plain']
+    for png in sorted(glob.glob(str(tmp_path / 'plain_pred' / '*.png'))):
+        expected = cv2.imread(png, cv2.IMREAD_UNCHANGED)
+        got = cv2.imread(str(tmp_path / 'ema_pred' / osp.basename(png)), cv2.IMREAD_UNCHANGED)
+        assert got is not None and np.array_equal(got, expected), png
+
+
 class _Payload:
     """An arbitrary object: safe loading must refuse it."""
 
