@@ -403,11 +403,12 @@ def recorded_runs(output: str, plan: List[dict], spec: Config) -> Dict[tuple, di
     return recorded
 
 
-def run_record(entry: dict, wall: Optional[float]) -> dict:
+def run_record(entry: dict) -> dict:
     """What the results file keeps of a run and seed."""
+    wall = wall_record(entry)
+    machine = {'machine': wall['machine']} if 'machine' in wall else {}
     return dict(work_dir=entry['work_dir'], checkpoint=entry['checkpoint'],
-                iters=entry['iters'], train_wall_s=None if wall is None else round(wall, 1),
-                **{k: v for k, v in wall_record(entry).items() if k == 'machine'},
+                iters=entry['iters'], train_wall_s=wall.get('train_wall_s'), **machine,
                 **run_info(entry), curve=learning_curve(entry['work_dir']))
 
 
@@ -516,12 +517,9 @@ def main(argv=None):
             print(f"{head} ({'training' if to_train else 'reusing its checkpoint'}"
                   f"{eta}; {(time.time() - start) / 60:.1f} min so far)", flush=True)
             if to_train:
-                wall = train(entry, args.cfg_options, code_state(args.allow_dirty))
-                trained_walls.append(wall)
-            else:
-                wall = wall_record(entry).get('train_wall_s')
+                trained_walls.append(train(entry, args.cfg_options, code_state(args.allow_dirty)))
             rows = evaluate_rows(spec, entry, args.cfg_options)
-            runs[entry['run']]['seeds'][str(entry['seed'])] = run_record(entry, wall)
+            runs[entry['run']]['seeds'][str(entry['seed'])] = run_record(entry)
         for name, metrics in rows.items():
             per_seed[name][entry['seed']] = metrics
         result = write_table(output, spec, args, runs, per_seed)

@@ -288,7 +288,7 @@ def test_the_first_file_written_keeps_the_recorded_runs(tmp_path, monkeypatch):
     monkeypatch.setattr(tool, 'train', lambda entry, options, state: 1.0)
     monkeypatch.setattr(tool, 'evaluate_rows', lambda spec, entry, options, names=None: {
         'A': dict(mIoU=44.0), 'A teacher': dict(mIoU=54.0)})
-    monkeypatch.setattr(tool, 'run_record', lambda entry, wall: dict(iters=10, commit='new'))
+    monkeypatch.setattr(tool, 'run_record', lambda entry: dict(iters=10, commit='new'))
     monkeypatch.setattr(tool, 'write_table', lambda output, spec, args, runs, per_seed:
                         written.append(json.loads(json.dumps(dict(runs=runs, rows=per_seed))))
                         or dict(kind='experiment_table', rows=[], metrics=[], runs={}))
@@ -353,12 +353,14 @@ def test_a_trained_run_records_the_machine_that_trained_it(tmp_path, monkeypatch
     work_dir = tmp_path / 'a'
     work_dir.mkdir()
     entry = dict(work_dir=str(work_dir), checkpoint=str(work_dir / 'iter_10.pth'), iters=10)
-    assert 'machine' not in tool.run_record(entry, None)
+    assert 'machine' not in tool.run_record(entry)
+    assert tool.run_record(entry)['train_wall_s'] is None
     monkeypatch.setattr(tool, 'machine_info', lambda: dict(name='2-core Test CPU'))
     monkeypatch.setattr(tool.subprocess, 'run', lambda cmd: exited_0())
     wall = tool.train(dict(entry, config='a.py', default_seed=True), {}, dict(commit='c0ffee1'))
-    record = tool.run_record(entry, wall)
+    record = tool.run_record(entry)
     assert record['machine'] == '2-core Test CPU' and record['commit'] == 'c0ffee1'
+    assert record['train_wall_s'] == round(wall, 1)
     result = dict(kind='experiment_table', runs=dict(a=dict(config='x/a.py', seeds={
         '0': dict(record, train_wall_s=1500.0), '1': dict(iters=10, train_wall_s=None)})))
     assert render(result, 'runs').splitlines()[2:] == [
