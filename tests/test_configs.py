@@ -153,7 +153,9 @@ def test_presence_configs_add_only_the_head_and_its_targets(child, parent):
     ('t2', {'distill_loss.temperature'}, ''), ('nodetach', {'distill_loss.detach_teacher'}, ''),
     ('warmuphalf', set(), ''),
     ('nodetach', {'distill_loss.detach_teacher'}, '-lr1e-3-lean-ema'),
-    ('warmuphalf', set(), '-lr1e-3-lean-ema')])
+    ('warmuphalf', set(), '-lr1e-3-lean-ema'),
+    ('nodetach', {'distill_loss.detach_teacher'}, '-lr1e-3-lean-ema-scale0.5-2'),
+    ('warmuphalf', set(), '-lr1e-3-lean-ema-scale0.5-2')])
 def test_mini_distillation_ablations_state_one_setting(variant, changed, schedule):
     parent = f'foodseg103-mini/dccd{schedule}_efficientnet-lite0_foodseg103-mini.py'
     child = f'foodseg103-mini/dccd-{variant}{schedule}_efficientnet-lite0_foodseg103-mini.py'
