@@ -76,18 +76,23 @@ def _miou_from_pngs(pred_dir, gt_dir, num_classes):
     return 100 * np.nanmean(iou), 100 * np.nanmean(acc), 100 * correct / total
 
 
+def _test_metrics(result):
+    """(aAcc, mIoU, mAcc) as a tools/test.py run printed them."""
+    assert result.returncode == 0, result.stderr[-3000:]
+    log = result.stdout + result.stderr
+    match = re.search(r'aAcc: ([\d.]+)\s+mIoU: ([\d.]+)\s+mAcc: ([\d.]+)', log)
+    assert match, log[-2000:]
+    return tuple(map(float, match.groups()))
+
+
 def test_test_tool_metrics_match_saved_predictions(trained, tiny_seg_root, tmp_path):
     work_dir = trained[0]
     out_dir = tmp_path / 'pred'
     result = run_tool_here('test.py', CONFIG, osp.join(work_dir, 'iter_12.pth'),
                            '--work-dir', tmp_path, '--out', out_dir,
                            *_data_opts(tiny_seg_root))
-    assert result.returncode == 0, result.stderr[-3000:]
-    log = result.stdout + result.stderr
-    match = re.search(r'aAcc: ([\d.]+)\s+mIoU: ([\d.]+)\s+mAcc: ([\d.]+)', log)
-    assert match, log[-2000:]
-    a_acc, m_iou, m_acc = map(float, match.groups())
-    assert '|   Class    |  IoU  |  Acc  |' in log  # per-class table
+    a_acc, m_iou, m_acc = _test_metrics(result)
+    assert '|   Class    |  IoU  |  Acc  |' in result.stdout + result.stderr  # per-class table
     exp_miou, exp_macc, exp_aacc = _miou_from_pngs(
         str(out_dir), osp.join(tiny_seg_root, 'ann', 'test'), 3)
     assert m_iou == pytest.approx(exp_miou, abs=0.01)
@@ -96,14 +101,6 @@ def test_test_tool_metrics_match_saved_predictions(trained, tiny_seg_root, tmp_p
     # mmengine also dumps the metrics as JSON in the work dir
     jsons = glob.glob(osp.join(str(tmp_path), '*', '*.json'))
     assert jsons and json.load(open(jsons[0]))['mIoU'] == pytest.approx(m_iou)
-
-
-def _test_metrics(result):
-    assert result.returncode == 0, result.stderr[-3000:]
-    log = result.stdout + result.stderr
-    match = re.search(r'aAcc: ([\d.]+)\s+mIoU: ([\d.]+)\s+mAcc: ([\d.]+)', log)
-    assert match, log[-2000:]
-    return tuple(map(float, match.groups()))
 
 
 def test_test_tool_evaluates_the_averaged_weights_of_an_ema_run(tiny_seg_root, tmp_path):
