@@ -3,6 +3,7 @@ import importlib.util
 import io
 import os
 import os.path as osp
+import re
 import runpy
 import struct
 import subprocess
@@ -93,6 +94,18 @@ def run_tool_here(script: str, *args, env=None):
                     instance.removeHandler(handler)
         init_default_scope('mmseg')
     return SimpleNamespace(returncode=code, stdout=out.getvalue(), stderr=err.getvalue())
+
+
+TEST_METRICS = re.compile(r'aAcc: ([\d.]+)\s+mIoU: ([\d.]+)\s+mAcc: ([\d.]+)')
+
+
+def metrics_of(result) -> dict:
+    """aAcc / mIoU / mAcc as a tools/test.py run printed them (it must have
+    exited 0)."""
+    assert result.returncode == 0, result.stderr[-3000:]
+    match = TEST_METRICS.search(result.stdout + result.stderr)
+    assert match, (result.stdout + result.stderr)[-2000:]
+    return dict(zip(('aAcc', 'mIoU', 'mAcc'), map(float, match.groups())))
 
 
 def load_tool(path: str):

@@ -20,7 +20,7 @@ import torch
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
-from conftest import REPO, load_tool, run_tool_here, toy_data_options
+from conftest import REPO, load_tool, metrics_of, run_tool_here, toy_data_options
 from dccd.apis import init_segmentor, segment_food
 from dccd.apis.evaluation import (choose_test_short_side, choose_threshold, evaluate,
                                   load_model, with_test_short_side, with_tta)
@@ -28,7 +28,6 @@ from dccd.evaluation import presence_scores
 from dccd.utils import InputError, image_key, ingredient_ids, load_config
 
 INFER_CONFIG = osp.join(REPO, 'tests', 'configs', 'micro_toy_dccd_infer.py')
-METRICS = re.compile(r'aAcc: ([\d.]+)\s+mIoU: ([\d.]+)\s+mAcc: ([\d.]+)')
 PRESENCE = re.compile(r'presence/(\w+): ([\d.]+)')
 TOY_CLASSES = ('background', 'peach', 'mango', 'cucumber', 'zucchini', 'tofu', 'chicken',
                'tomato', 'broccoli', 'rice', 'blueberry', 'steak')
@@ -36,12 +35,8 @@ TOY_CLASSES = ('background', 'peach', 'mango', 'cucumber', 'zucchini', 'tofu', '
 
 def logged_metrics(result) -> dict:
     """aAcc / mIoU / mAcc and every presence/* score of a tools/test.py run."""
-    log = result.stdout + result.stderr
-    assert result.returncode == 0, log[-3000:]
-    match = METRICS.search(log)
-    assert match, log[-2000:]
-    metrics = dict(zip(('aAcc', 'mIoU', 'mAcc'), map(float, match.groups())))
-    metrics.update({k: float(v) for k, v in PRESENCE.findall(log)})
+    metrics = metrics_of(result)
+    metrics.update({k: float(v) for k, v in PRESENCE.findall(result.stdout + result.stderr)})
     return metrics
 
 

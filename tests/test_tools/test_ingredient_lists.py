@@ -9,30 +9,19 @@ decoder's input, hence on the ingredient text. Nothing else changes.
 import glob
 import json
 import os.path as osp
-import re
 import sys
 
 import cv2
 import pytest
 import torch
 
-from conftest import load_tool, run_tool_here, toy_data_options
+from conftest import load_tool, metrics_of, run_tool_here, toy_data_options
 from dccd.utils import ingredient_ids
 from dccd.utils.results import render
 
 ROBUSTNESS = 'analysis_tools/ingredient_robustness.py'
 DCC_CONFIG = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs',
                       'micro_toy_dcc.py')
-METRICS = re.compile(r'aAcc: ([\d.]+)\s+mIoU: ([\d.]+)\s+mAcc: ([\d.]+)')
-
-
-def metrics_of(result) -> dict:
-    assert result.returncode == 0, result.stderr[-3000:]
-    match = METRICS.search(result.stdout + result.stderr)
-    assert match, (result.stdout + result.stderr)[-2000:]
-    return dict(zip(('aAcc', 'mIoU', 'mAcc'), map(float, match.groups())))
-
-
 @pytest.fixture(scope='module')
 def text_checkpoint(no_background_checkpoint):
     return no_background_checkpoint

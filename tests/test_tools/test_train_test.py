@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import REPO, run_tool_here
+from conftest import REPO, metrics_of, run_tool_here
 from dccd.utils import InputError
 from dccd.utils.weights import read_checkpoint
 
@@ -76,22 +76,14 @@ def _miou_from_pngs(pred_dir, gt_dir, num_classes):
     return 100 * np.nanmean(iou), 100 * np.nanmean(acc), 100 * correct / total
 
 
-def _test_metrics(result):
-    """(aAcc, mIoU, mAcc) as a tools/test.py run printed them."""
-    assert result.returncode == 0, result.stderr[-3000:]
-    log = result.stdout + result.stderr
-    match = re.search(r'aAcc: ([\d.]+)\s+mIoU: ([\d.]+)\s+mAcc: ([\d.]+)', log)
-    assert match, log[-2000:]
-    return tuple(map(float, match.groups()))
-
-
 def test_test_tool_metrics_match_saved_predictions(trained, tiny_seg_root, tmp_path):
     work_dir = trained[0]
     out_dir = tmp_path / 'pred'
     result = run_tool_here('test.py', CONFIG, osp.join(work_dir, 'iter_12.pth'),
                            '--work-dir', tmp_path, '--out', out_dir,
                            *_data_opts(tiny_seg_root))
-    a_acc, m_iou, m_acc = _test_metrics(result)
+    m = metrics_of(result)
+    a_acc, m_iou, m_acc = m['aAcc'], m['mIoU'], m['mAcc']
     assert '|   Class    |  IoU  |  Acc  |' in result.stdout + result.stderr  # per-class table
     exp_miou, exp_macc, exp_aacc = _miou_from_pngs(
         str(out_dir), osp.join(tiny_seg_root, 'ann', 'test'), 3)
@@ -124,7 +116,7 @@ def test_test_tool_evaluates_the_averaged_weights_of_an_ema_run(tiny_seg_root, t
 
     runs = {}
     for name, cfg, path in (('ema', config, work_dir / 'iter_4.pth'), ('plain', CONFIG, plain)):
-        runs[name] = _test_metrics(run_tool_here(
+        runs[name] = metrics_of(run_tool_here(
             'test.py', cfg, path, '--work-dir', tmp_path / name, '--out', tmp_path / f'{name}_pred',
             *_data_opts(tiny_seg_root)))
     assert runs['ema'] == runs['plain']
