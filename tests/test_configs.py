@@ -375,7 +375,9 @@ def test_mini_ema_leads_add_only_the_weight_average(parent, child):
     ('dcc', '-lr1e-3-lean-ema-scale0.5-2', '-lr1e-3-lean-ema', set(),
      {'train_pipeline', 'train_dataloader'}),
     ('dccd', '-lr1e-3-lean-ema-scale0.5-2', '-lr1e-3-lean-ema', set(),
-     {'train_pipeline', 'train_dataloader'})])
+     {'train_pipeline', 'train_dataloader'}),
+    ('dccd', '-lr2e-3-lean-ema-scale0.5-2-2.75k', '-lr1e-3-lean-ema-scale0.5-2', set(),
+     {'optim_wrapper', 'train_cfg'})])
 def test_mini_text_models_on_a_ddp_schedule_make_ddps_changes(
         model, schedule, parent_schedule, model_keys, settings):
     def changes(child, parent):
@@ -402,6 +404,32 @@ def test_mini_random_init_controls_drop_weights_and_freezing(schedule):
     cfg, base = (Config.fromfile(osp.join(CONFIG_DIR, c)) for c in (child, parent))
     assert cfg.model.backbone.init_cfg is None and cfg.model.backbone.frozen_modules == []
     assert cfg.model.auxiliary_head is None and settings_diff(cfg, base) == set()
+
+
+def test_mini_learning_rate_lead_on_scale_jitter_states_only_its_rate_and_iterations(tmp_path):
+    names = ['ddp-lr1e-3-lean-ema-scale0.5-2', 'ddp-lr2e-3-lean-ema-scale0.5-2',
+             'ddp-lr2e-3-lean-ema-scale0.5-2-2.75k']
+    paths = [f'foodseg103-mini/{name}_efficientnet-lite0_foodseg103-mini.py' for name in names]
+    base, lr2, lr2_long = (Config.fromfile(osp.join(CONFIG_DIR, p)) for p in paths)
+    assert model_diff(paths[1], paths[0]) == set() and model_diff(paths[2], paths[1]) == set()
+    assert settings_diff(lr2, base) == {'optim_wrapper'}
+    assert lr2.optim_wrapper.optimizer == dict(base.optim_wrapper.optimizer, lr=2e-3)
+    assert lr2.optim_wrapper.paramwise_cfg == base.optim_wrapper.paramwise_cfg
+    assert settings_diff(lr2_long, lr2) == {'train_cfg'}
+    assert (lr2.train_cfg.max_iters, lr2_long.train_cfg.max_iters) == (2000, 2750)
+    assert_poly_decay_ends_with_training(lr2_long, str(tmp_path))
+
+
+def test_mini_width_lead_widens_only_the_feature_and_decoder():
+    parent = 'foodseg103-mini/ddp-lr1e-3-lean-ema-scale0.5-2_efficientnet-lite0_foodseg103-mini.py'
+    child = parent.replace('-scale0.5-2_', '-scale0.5-2-c128_')
+    assert model_diff(child, parent) == {'neck.0.out_channels', 'neck.1.in_channels',
+                                         'decode_head.in_channels', 'decode_head.channels'}
+    cfg, base = (Config.fromfile(osp.join(CONFIG_DIR, c)) for c in (child, parent))
+    assert settings_diff(cfg, base) == {'channels'}
+    assert [n['type'] for n in cfg.model.neck] == [n['type'] for n in base.model.neck]
+    assert cfg.model.neck[0].out_channels == cfg.model.neck[1].in_channels == 128
+    assert cfg.model.decode_head.channels == 128 and base.model.decode_head.channels == 96
 
 
 def test_mini_scale_jitter_lead_changes_only_the_train_resize():
