@@ -1,8 +1,7 @@
 # A lead (issue 19): the scale-jitter lead (`ddp-lr1e-3-lean-ema-scale0.5-2_…`)
 # with a wider image feature and decoder, 128 channels in place of 96 (4 heads
-# of 32). Its runs underfit rather than overfit: at 2,000-2,500 iterations the
-# training CE is still about 1.15 and the training pixel accuracy (about 62 %,
-# on jittered crops) sits at the held-out one.
+# of 32): the other answer to the underfitting that `ddp-lr2e-3-lean-ema-scale0.5-2_…`
+# describes.
 _base_ = './ddp-lr1e-3-lean-ema-scale0.5-2_efficientnet-lite0_foodseg103-mini.py'
 channels = 128
 model = dict(
