@@ -22,6 +22,8 @@ from dccd.utils.results import render
 ROBUSTNESS = 'analysis_tools/ingredient_robustness.py'
 DCC_CONFIG = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs',
                       'micro_toy_dcc.py')
+
+
 @pytest.fixture(scope='module')
 def text_checkpoint(no_background_checkpoint):
     return no_background_checkpoint
