@@ -203,6 +203,8 @@ def test_config_builds_model_and_pipelines(path):
                 'dccd': {'loss_ce_teacher', 'loss_ce_student', 'loss_kl'}}[model.kind]
     if model.presence_head is not None:
         expected = expected | {'loss_presence'}
+    if isinstance(cfg.model.decode_head.loss_decode, list):  # the Lovasz lead adds its loss
+        expected = expected | {k.replace('_ce_', '_lovasz_') for k in expected if '_ce_' in k}
     assert {k for k in losses if 'loss' in k and not k.startswith('aux')} == expected
     # DDP's auxiliary head in every row but the cheaper-step leads
     assert ('aux.loss_ce' in losses) == (cfg.model.auxiliary_head is not None)
@@ -430,6 +432,21 @@ def test_mini_width_lead_widens_only_the_feature_and_decoder():
     assert [n['type'] for n in cfg.model.neck] == [n['type'] for n in base.model.neck]
     assert cfg.model.neck[0].out_channels == cfg.model.neck[1].in_channels == 128
     assert cfg.model.decode_head.channels == 128 and base.model.decode_head.channels == 96
+
+
+def test_mini_lovasz_lead_adds_only_the_lovasz_loss_to_the_decoder():
+    parent = ('foodseg103-mini/ddp-lr1e-3-lean-ema-scale0.5-2-2.5k'
+              '_efficientnet-lite0_foodseg103-mini.py')
+    child = parent.replace('-2.5k_', '-2.5k-lovasz_')
+    assert {k.split('.')[1] for k in model_diff(child, parent)} == {'loss_decode'}
+    cfg, base = (Config.fromfile(osp.join(CONFIG_DIR, c)) for c in (child, parent))
+    assert settings_diff(cfg, base) == set()
+    ce, lovasz = cfg.model.decode_head.loss_decode
+    assert ce == base.model.decode_head.loss_decode
+    assert (lovasz.type, lovasz.classes, lovasz.per_image, lovasz.loss_weight) == (
+        'LovaszLoss', 'present', False, 1.0)
+    head = MODELS.build(cfg.model.decode_head)
+    assert [m.loss_name for m in head.loss_decode] == ['loss_ce', 'loss_lovasz']
 
 
 def test_mini_scale_jitter_lead_changes_only_the_train_resize():
