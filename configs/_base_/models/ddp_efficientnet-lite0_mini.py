@@ -59,13 +59,3 @@ small_clip_text_encoder = dict(
     text_cfg=dict(width=128, heads=4, layers=2, context_length=40),
     embed_dim=channels, frozen=True)
 text_fusion_add = dict(type='TextFusion', text_dims=channels, channels=channels, mode='add')
-# The decoder's losses of the `*-lovasz_…` leads: its CE plus the
-# Lovasz-softmax loss (Berman et al. 2018, mmseg's LovaszLoss: a surrogate of
-# each class's IoU, averaged over the classes present in the batch; with
-# per_image=False, one over the batch's pixels, mmseg then requires
-# reduction='none')
-ce_lovasz_losses = [
-    dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0),
-    dict(type='LovaszLoss', loss_type='multi_class', classes='present', per_image=False,
-         reduction='none', loss_weight=1.0),
-]
