@@ -217,6 +217,9 @@ def _experiment_table(result: dict, view: Optional[str]) -> str:
         return _experiment_seeds(result)
     if view == 'test_scale':
         return _experiment_test_scale(result)
+    if view == 'headline':
+        first = _first_group(result)
+        return _experiment_table(first, None) + '\n\n' + _experiment_comparisons(first)
     labels = result['metric_labels']
     header = ['model'] + [labels[m] for m in result['metrics']]
     rows = []
@@ -230,6 +233,20 @@ def _experiment_table(result: dict, view: Optional[str]) -> str:
     note = ('' if seeds == [1] else
             '\n\nWith more than one seed: mean ± half the range over the seeds.')
     return _table(header, rows) + note + '\n\n' + _machine_line(result)
+
+
+def _first_group(result: dict) -> dict:
+    """``result`` cut to the rows of its first group (all rows when none has
+    a group), the runs they test and the comparisons between them: the
+    summary a top-level README shows, the other groups left to the full table."""
+    group = result['rows'][0].get('group')
+    rows = [row for row in result['rows'] if row.get('group') == group]
+    names = {row['name'] for row in rows}
+    runs = {row['run'] for row in rows}
+    return dict(result, rows=rows,
+                runs={n: r for n, r in (result.get('runs') or {}).items() if n in runs},
+                comparisons=[c for c in result.get('comparisons', [])
+                             if c['row'] in names and c['minus'] in names])
 
 
 def _grouped(rows: List[tuple]) -> List[List[str]]:

@@ -102,6 +102,37 @@ def test_row_groups_head_their_rows_in_every_row_view(tmp_path):
         '| *G1* |  |', '| A | 40.00 |', '| A teacher | 60.00 |']
 
 
+def test_the_headline_view_is_the_first_group_and_its_comparisons(tmp_path):
+    """A top-level README shows the first group's rows, the comparisons
+    between them and the machines of their runs; nothing of the other groups."""
+    three = """output: results.json
+runs:
+  a: {config: a.py, seeds: [0]}
+  b: {config: b.py, seeds: [0]}
+rows:
+  - {name: A, run: a, branch: student, group: G1}
+  - {name: A teacher, run: a, branch: teacher, group: G1}
+  - {name: B, run: b, branch: student, group: G2}
+metrics: [mIoU]
+comparisons:
+  - {row: A teacher, minus: A}
+  - {row: B, minus: A}
+"""
+    spec = tool.read_spec(spec_file(tmp_path, three))
+    per_seed = {'A': {0: dict(mIoU=40.0)}, 'A teacher': {0: dict(mIoU=61.5)},
+                'B': {0: dict(mIoU=45.0)}}
+    result = dict(kind='experiment_table', metrics=['mIoU'], metric_labels=dict(mIoU='mIoU'),
+                  rows=tool.summarise(spec, per_seed), comparisons=list(spec.comparisons),
+                  runs=dict(a=dict(seeds={'0': dict(machine='m1')}),
+                            b=dict(seeds={'0': dict(machine='m2')})),
+                  date='d', git_commit='abc1234', machine=dict(name='m1', torch='2'))
+    assert render(result, 'headline').splitlines() == [
+        '| model | mIoU |', '|---|---|', '| *G1* |  |', '| A | 40.00 |',
+        '| A teacher | 61.50 |', '', 'Measured on m1 (d, commit abc1234), torch 2.', '',
+        '- A teacher − A: mIoU +21.50']
+    assert 'm2' in render(result)  # the full table's runs span both machines
+
+
 def test_auto_rows_and_the_ingredients_view(tmp_path):
     spec = tool.read_spec(spec_file(tmp_path, GOOD.replace("'corrupt:0.25'", "'auto:area'")))
     assert tool.lists_of(spec.rows[1]) == ('auto', 'area')
