@@ -27,8 +27,9 @@ lacks, those rows alone are evaluated on its checkpoint (if it is in
 under ``dccd/``, ``configs/`` or ``tools/`` have uncommitted changes;
 ``--allow-dirty`` allows it and records the diff's SHA-256. README.md renders
 its tables from that file (``tools/misc/render_results.py``); a spec's
-``curve_figure`` is drawn from it too. ``--render-only`` reprints the table
-of an existing file.
+``curve_figure`` is drawn from it too (a panel per table group).
+``--render-only`` reprints the table of an existing file and redraws its
+curve figure.
 
 Lists of a teacher row (``lists``): ``gt`` (default: from the GT mask, an
 oracle), ``corrupt:R`` (the GT list with a fraction R dropped and as many
@@ -89,7 +90,8 @@ def parse_args(argv=None):
                         help='train although .py files under dccd/, configs/ or tools/ have '
                         "uncommitted changes (the diff's SHA-256 is recorded)")
     parser.add_argument('--render-only', action='store_true',
-                        help="print the table of the spec's existing results file")
+                        help="print the table of the spec's existing results file and "
+                        'redraw its curve figure')
     parser.add_argument('--only', nargs='+', default=[], metavar='RUN[:SEED]',
                         help='train only these runs (every seed, or the one given), in this '
                         'order; recorded runs of the others are kept, the rest left out')
@@ -437,34 +439,54 @@ def write_table(output: str, spec: Config, args, runs: dict,
     return result
 
 
+def curve_panels(result: dict) -> List[tuple]:
+    """``[(title, run names)]``: the runs with a learning curve, grouped by the
+    table group of the first row that tests them, in the rows' order (runs in
+    no group share a last panel, titled by the table)."""
+    group_of, order = {}, []
+    for row in result.get('rows') or []:
+        group_of.setdefault(row['run'], row.get('group'))
+        if row.get('group') and row['group'] not in order:
+            order.append(row['group'])
+    panels = {title: [] for title in order + [None]}
+    for name, run in result['runs'].items():
+        if any(info.get('curve') for info in run['seeds'].values()):
+            panels[group_of.get(name)].append(name)
+    return [(title or result.get('title', ''), names) for title, names in panels.items() if names]
+
+
 def plot_curves(result: dict, path: str) -> None:
-    """mIoU on the held-out images against the iteration, one colour per run
-    and one line style per seed (a PNG, written atomically)."""
+    """mIoU on the held-out images against the iteration: one panel per table
+    group (:func:`curve_panels`), one colour per run within it and one line
+    style per seed, the y axis shared (a PNG, written atomically)."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     from dccd.utils.atomic_io import write_figure_atomic
     pairs = plt.get_cmap('tab20').colors  # dark/light pairs: the darks first
     colors, styles = pairs[0::2] + pairs[1::2], ('-', '--', ':', '-.')
-    curves = sum(bool(info.get('curve')) for run in result['runs'].values()
-                 for info in run['seeds'].values())
-    # the legend beside the axes: two columns and a taller figure for many
-    # curves, so that neither the legend nor the plot is cut or squashed
-    columns = 1 if curves <= 20 else 2
-    rows = math.ceil(curves / columns)
-    fig, ax = plt.subplots(figsize=(6.0 + 2.2 * columns, max(4.4, 0.17 * rows + 1.2)), dpi=100)
-    for index, (name, run) in enumerate(result['runs'].items()):
-        for order, (seed, info) in enumerate(sorted(run['seeds'].items())):
-            curve = info.get('curve') or []
-            if curve:
-                ax.plot([p['iter'] for p in curve], [p['mIoU'] for p in curve], marker='o',
-                        markersize=3, color=colors[index % len(colors)],
-                        linestyle=styles[order % len(styles)], label=f'{name} (seed {seed})')
-    ax.set_xlabel('iteration')
-    ax.set_ylabel('mIoU, held-out train photos')
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc='upper left', bbox_to_anchor=(1.01, 1.0), ncol=columns)
-    ax.set_title(result.get('title', ''))
+    panels = curve_panels(result)
+    # each panel tall enough for its legend, which sits beside its axes
+    entries = [sum(bool(info.get('curve')) for name in names
+                   for info in result['runs'][name]['seeds'].values()) for _, names in panels]
+    heights = [max(3.0, 0.135 * n + 0.9) for n in entries]
+    fig, axes = plt.subplots(len(panels), 1, figsize=(10.0, sum(heights) + 0.4), dpi=100,
+                             sharex=True, sharey=True, squeeze=False,
+                             gridspec_kw=dict(height_ratios=heights))
+    for ax, (title, names) in zip(axes[:, 0], panels):
+        for index, name in enumerate(names):
+            for order, (seed, info) in enumerate(sorted(result['runs'][name]['seeds'].items())):
+                curve = info.get('curve') or []
+                if curve:
+                    ax.plot([p['iter'] for p in curve], [p['mIoU'] for p in curve],
+                            marker='o', markersize=3, color=colors[index % len(colors)],
+                            linestyle=styles[order % len(styles)], label=f'{name} (seed {seed})')
+        ax.set_title(title.replace('`', ''), fontsize=9, loc='left')
+        ax.set_ylabel('mIoU, held-out photos', fontsize=8)
+        ax.tick_params(labelbottom=True)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc='upper left', bbox_to_anchor=(1.01, 1.0))
+    axes[-1, 0].set_xlabel('iteration')
     fig.tight_layout()
     write_figure_atomic(path, fig)
 
@@ -476,7 +498,10 @@ def main(argv=None):
     spec_dir = osp.dirname(osp.abspath(args.spec))
     output = osp.join(spec_dir, spec.output)
     if args.render_only:
-        print(render(read_result(output)))
+        result = read_result(output)
+        if spec.get('curve_figure'):
+            plot_curves(result, osp.join(osp.dirname(output), spec.curve_figure))
+        print(render(result))
         return
     plan = select_runs(plan_runs(spec, spec_dir, args.work_root, args.cfg_options), args.only)
     MMLogger.get_instance('experiment_table', log_level='WARNING')

@@ -409,3 +409,23 @@ def test_a_trained_run_records_the_machine_that_trained_it(tmp_path, monkeypatch
 def exited_0():
     """What ``subprocess.run`` returns for a training that exited 0."""
     return type('Done', (), dict(returncode=0))()
+
+
+def test_curve_figure_has_a_panel_per_table_group(monkeypatch):
+    """Runs are drawn in the panel of the first row that tests them, panels
+    in the rows' order; a run no row tests gets the last panel."""
+    figures = []
+    monkeypatch.setattr('dccd.utils.atomic_io.write_figure_atomic',
+                        lambda path, fig: figures.append(fig))
+    curve = [dict(iter=250, mIoU=1.0), dict(iter=500, mIoU=2.0)]
+    runs = {name: dict(seeds={'0': dict(curve=curve)}) for name in ('a', 'b', 'c', 'd')}
+    rows = [dict(run='b', group='Second step'), dict(run='a', group='First step'),
+            dict(run='c', group='Second step'), dict(run='a', group='Second step')]
+    result = dict(title='T', runs=runs, rows=rows)
+    assert tool.curve_panels(result) == [
+        ('Second step', ['b', 'c']), ('First step', ['a']), ('T', ['d'])]
+    tool.plot_curves(result, 'unused.png')
+    axes = figures[0].axes
+    assert [ax.get_title(loc='left') for ax in axes] == ['Second step', 'First step', 'T']
+    assert [[line.get_label() for line in ax.get_lines()] for ax in axes] == [
+        ['b (seed 0)', 'c (seed 0)'], ['a (seed 0)'], ['d (seed 0)']]
